@@ -1,0 +1,73 @@
+// Which Moddable SDK modules the host runtime stands in for, and which SDK manifest brings which
+// module. Only modules listed here resolve; a firmware import of anything else fails the way a
+// missing manifest entry fails on XS.
+import type { HostModuleFactory } from "./host-module.ts";
+
+/** SDK manifests the project may include, and the module specifiers each one brings. */
+const sdkManifests: Record<string, string[]> = {
+	"$(MODDABLE)/examples/manifest_base.json": ["timer", "Resource", "instrumentation", "time"],
+	"$(MODDABLE)/examples/manifest_net.json": ["net", "sntp", "wifi"],
+	"$(MODDABLE)/modules/io/manifest.json": [
+		"embedded:io/socket/tcp",
+		"embedded:io/socket/listener",
+		"embedded:io/socket/udp",
+		"embedded:io/serial",
+		// modules/io/manifests/lin (and esp32) include manifest_net.json
+		"net",
+		"sntp",
+		"wifi",
+	],
+	"$(MODDABLE)/examples/io/tcp/tlssocket/manifest.json": [
+		"embedded:io/socket/tcp",
+		"embedded:io/socket/listener",
+		"embedded:io/socket/udp",
+		"embedded:io/serial",
+		"embedded:io/socket/tcp/tls",
+	],
+	"$(MODULES)/crypt/digest/manifest.json": ["crypt"],
+	"$(MODULES)/files/preference/manifest.json": ["preference"],
+	"$(MODULES)/base/instrumentation/manifest.json": ["instrumentation"],
+	"$(MODULES)/base/debug/manifest.json": ["debug"],
+};
+
+/** SDK module files a manifest may name directly under its own key. */
+const sdkModuleFiles: Record<string, string> = {
+	"$(MODULES)/data/logical/*": "logical",
+	"$(MODULES)/crypt/etc/rng": "rng",
+};
+
+/** The host implementations, one file each under modules/. */
+const hostModules: Record<string, () => Promise<{ default: HostModuleFactory }>> = {
+	"timer": () => import("./modules/timer.ts"),
+	"Resource": () => import("./modules/resource.ts"),
+	"instrumentation": () => import("./modules/instrumentation.ts"),
+	"debug": () => import("./modules/debug.ts"),
+	"time": () => import("./modules/time.ts"),
+	"net": () => import("./modules/net.ts"),
+	"crypt": () => import("./modules/crypt.ts"),
+	"logical": () => import("./modules/logical.ts"),
+	"rng": () => import("./modules/rng.ts"),
+	"preference": () => import("./modules/preference.ts"),
+	"embedded:io/socket/tcp": () => import("./modules/tcp.ts"),
+	"embedded:io/socket/listener": () => import("./modules/listener.ts"),
+	"embedded:io/serial": () => import("./modules/serial.ts"),
+	"embedded:io/socket/tcp/tls": () => import("./modules/tls.ts"),
+};
+
+export function sdkManifestModules(include: string): string[] | undefined {
+	return sdkManifests[include];
+}
+
+export function sdkModuleFor(key: string, entry: string): string | undefined {
+	return sdkModuleFiles[entry] ? key : undefined;
+}
+
+export async function loadHostModule(name: string): Promise<HostModuleFactory> {
+	const load = hostModules[name];
+	if (!load) throw new Error(`the host runtime has no implementation of the SDK module "${name}"`);
+	try {
+		return (await load()).default;
+	} catch (error) {
+		throw new Error(`the host runtime's implementation of "${name}" failed to load: ${(error as Error).message}`);
+	}
+}
