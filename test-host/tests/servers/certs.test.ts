@@ -7,7 +7,7 @@ import crypto, { X509Certificate } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { certsFolder } from "./peers/peers.ts";
+import { certsFolder } from "../../clients/peers.ts";
 
 const good = ["ca", "server-rsa", "server-ec", "client", "server-wronghost", "other-ca", "server-other"];
 const all = [...good, "server-expired"];

@@ -14,7 +14,7 @@ import {
 	opensslClient,
 	pythonExchange,
 	trustCA,
-} from "./peers/peers.ts";
+} from "../../clients/peers.ts";
 import WebSocket from "ws";
 
 async function withServer(options: EchoServerOptions, body: (server: EchoServer) => Promise<void>) {

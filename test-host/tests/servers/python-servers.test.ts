@@ -2,7 +2,7 @@
 // WebSocket examples, started as child processes and reached by independent clients.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cert, clientIdentity, moddableLike, nodeConnectError, nodeExchange, opensslClient, pythonExchange, startPythonServer, trustCA, type PythonServer } from "./peers/peers.ts";
+import { cert, clientIdentity, moddableLike, nodeConnectError, nodeExchange, opensslClient, pythonExchange, startPythonServer, trustCA, type PythonServer } from "../../clients/peers.ts";
 
 async function withPython(script: string, args: string[], body: (server: PythonServer) => Promise<void>) {
 	const server = await startPythonServer(script, args);

@@ -1,4 +1,4 @@
-// Independent peers for the server tests: Node's `ws` client, the Python websockets client
+// Independent peers for the tests: Node's `ws` client, the Python websockets client
 // (py-client.py), `openssl s_client`, and the Python servers started as child processes.
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -6,11 +6,11 @@ import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import WebSocket, { type ClientOptions } from "ws";
-import { python3 } from "../../../harness/python.ts";
+import { python3 } from "../harness/python.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const certsFolder = path.resolve(here, "../../../../certs");
-export const serversFolder = path.resolve(here, "../../../servers");
+export const certsFolder = path.resolve(here, "../../certs");
+export const serversFolder = path.resolve(here, "../servers");
 export const cert = (name: string) => path.join(certsFolder, name);
 export const read = (name: string) => fs.readFileSync(cert(name));
 
