@@ -70,6 +70,7 @@ export class FirmwareRealm {
 
 	#modules = new Map<string, Promise<vm.Module>>();
 	#instantiated: vm.Module[] = [];
+	#importing: Promise<unknown> = Promise.resolve();
 	#cleanups: Array<() => void> = [];
 	#running = true;
 	#traceBuffer = "";
@@ -113,7 +114,14 @@ export class FirmwareRealm {
 	}
 
 	/** Loads and evaluates a firmware module; resolves to its namespace. */
-	async import(specifier: string): Promise<any> {
+	import(specifier: string): Promise<any> {
+		// One at a time: two module graphs that share a module must not be linked concurrently.
+		const result = this.#importing.then(() => this.#import(specifier));
+		this.#importing = result.catch(() => {});
+		return result;
+	}
+
+	async #import(specifier: string): Promise<any> {
 		const module = await this.#load(specifier, undefined);
 		if (module.status === "unlinked") await module.link((name, referencing) => this.#load(name, referencing));
 		if (module.status === "linked") await module.evaluate();

@@ -1,0 +1,62 @@
+// The one write path of the I/O shells: bytes wait here until an ECMA-419 socket grants a write
+// budget (onWritable(count)); writing past the budget throws "would block" and, inside a
+// callback, aborts XS. The queue is bounded: a peer that stops reading cannot make the device
+// run out of memory, push() refuses instead and the shell drops that peer.
+export class WriteQueue {
+	readonly #limit: number;
+	readonly #maxWrite: number;
+	#pieces: Uint8Array[] = [];
+	#queued = 0;
+	#writable = 0;
+
+	/**
+	 * @param limit most bytes queued at once
+	 * @param maxWrite largest single write the transport takes (serial on lin: 1024)
+	 */
+	constructor(limit: number, maxWrite = 0x7fffffff) {
+		this.#limit = limit;
+		this.#maxWrite = maxWrite;
+	}
+
+	/** Bytes waiting to be written. */
+	get queued(): number {
+		return this.#queued;
+	}
+
+	/** Queues bytes (not copied: the caller gives them up); false when they would exceed the limit. */
+	push(bytes: Uint8Array): boolean {
+		if (bytes.length === 0) return true;
+		if (this.#queued + bytes.length > this.#limit) return false;
+		this.#pieces.push(bytes);
+		this.#queued += bytes.length;
+		return true;
+	}
+
+	/** onWritable(count): the transport can take `count` bytes now. */
+	grant(count: number): void {
+		this.#writable = count;
+	}
+
+	/** Writes as much as the budget allows, in order. */
+	flush(write: (bytes: Uint8Array) => void): void {
+		while (this.#pieces.length && this.#writable > 0) {
+			const piece = this.#pieces[0];
+			const size = Math.min(piece.length, this.#writable, this.#maxWrite);
+			if (size === piece.length) {
+				this.#pieces.shift();
+				write(piece);
+			} else {
+				write(piece.subarray(0, size));
+				this.#pieces[0] = piece.subarray(size);
+			}
+			this.#queued -= size;
+			this.#writable -= size;
+		}
+	}
+
+	/** Forgets everything queued (the connection is gone). */
+	clear(): void {
+		this.#pieces = [];
+		this.#queued = 0;
+	}
+}
