@@ -1,0 +1,319 @@
+// The ESP-AT command engine without I/O: fed the bytes the host sends, it writes back the bytes
+// ESP-AT would print (spec §1). It owns line assembly, echo, the busy rule, dispatch to the
+// command tables and the `>` data phase; a transport only moves bytes in and out.
+import { CommandType, parseCommandLine } from "at/command";
+import { LineAssembler } from "at/line";
+import { ParameterError, Parameters } from "at/parameters";
+import { ErrorCode, Result } from "at/results";
+import type { Call, Command, CommandTable } from "at/table";
+import { ResponseWriter, type Output } from "at/writer";
+
+export interface AtEngineOptions {
+	/** Where every output byte goes, in order. The engine never changes a buffer after handing
+	 *  it over; echoes are views of the buffers given to receive(). */
+	write(bytes: Uint8Array): void;
+	/** Command tables, in registration order (AT+CMD? lists them so, §2.1). */
+	tables: readonly CommandTable[];
+	/** The application's part of a restart (AT+RST, AT+RESTORE, §1.2's forced restart): called
+	 *  after the tables were reset; `done` prints `ready`. Without it the restart is immediate. */
+	restart?(done: () => void): void;
+	/** The application's part of AT+RESTORE, before the restart. */
+	restore?(): void;
+}
+
+const State = Object.freeze({
+	Idle: 0, // command mode: bytes are echoed and assembled into lines
+	Busy: 1, // a command runs: input is answered with busy p...
+	Data: 2, // §1.8: a command reads raw bytes
+	Restarting: 3, // input is lost, as on a rebooting chip
+});
+type State = (typeof State)[keyof typeof State];
+
+// §1.2: the only input honoured while busy.
+const forcedRestartCommand = "AT+RST\r\n";
+
+export class AtEngine {
+	/** ATE0/ATE1 (§1.3): on after every boot. */
+	echo = true;
+	readonly #writer: ResponseWriter;
+	readonly #options: AtEngineOptions;
+	readonly #commands: Command[] = [];
+	readonly #byName = new Map<string, Command>();
+	readonly #line = new LineAssembler();
+	#state: State = State.Idle;
+	#call: RunningCall | undefined;
+	// §1.8 data phase
+	#dataLength = 0;
+	#dataFilled = 0;
+	#data: Uint8Array | undefined;
+	#received: ((data: Uint8Array) => Result) | undefined;
+	readonly #host: CallHost;
+
+	constructor(options: AtEngineOptions) {
+		this.#options = options;
+		this.#writer = new ResponseWriter(options.write);
+		this.#host = {
+			writer: this.#writer,
+			running: (call) => this.#call === call,
+			finish: (call, result) => this.#finish(call, result),
+			startData: (call, length, received) => this.#startData(call, length, received),
+		};
+		for (const table of options.tables)
+			for (const command of table.commands) {
+				this.#commands.push(command);
+				this.#byName.set(command.name, command);
+			}
+	}
+
+	/** AT+SYSLOG (§1.6): print ERR CODE lines. Off after every boot. */
+	get syslog(): boolean {
+		return this.#writer.syslog;
+	}
+	set syslog(value: boolean) {
+		this.#writer.syslog = value;
+	}
+
+	/** Every registered command, in registration order. */
+	get commands(): readonly Command[] {
+		return this.#commands;
+	}
+
+	/** True while a command runs (including its data phase) or a restart is under way. */
+	get busy(): boolean {
+		return this.#state !== State.Idle;
+	}
+
+	/** The boot banner `\r\nready\r\n`, for the application to print once it has started. */
+	ready(): void {
+		this.#writer.ready();
+	}
+
+	/** A URC line (§1.10): the text and CR LF, in one piece between other output lines. */
+	urc(text: string): void {
+		if (this.#state !== State.Restarting) this.#writer.line(text);
+	}
+
+	/** A URC written exactly as given (`+WS_DATA` with its raw payload, §3.7). */
+	urcBytes(...parts: Output[]): void {
+		if (this.#state !== State.Restarting) this.#writer.print(...parts);
+	}
+
+	/** Bytes from the host, in arrival order; one call is one burst (§1.2). */
+	receive(bytes: Uint8Array): void {
+		let offset = 0;
+		while (offset < bytes.length) {
+			switch (this.#state) {
+				case State.Idle: {
+					const end = this.#line.feed(bytes, offset);
+					// §1.3: echo every byte taken in idle command mode, as it arrives.
+					if (this.echo) this.#writer.print(bytes.subarray(offset, end < 0 ? bytes.length : end));
+					if (end < 0) return;
+					const line = this.#line.line();
+					this.#state = State.Busy;
+					// §1.2: the rest of the burst arrived while the command runs: no pipelining.
+					if (end < bytes.length && !this.#discard(bytes.subarray(end))) return;
+					this.#dispatch(line);
+					return;
+				}
+				case State.Data:
+					offset = this.#receiveData(bytes, offset);
+					break;
+				case State.Busy:
+					this.#discard(bytes.subarray(offset));
+					return;
+				default:
+					return; // restarting
+			}
+		}
+	}
+
+	/** A restart as AT+RST does it: everything in RAM back to boot values, then `ready`. */
+	restart(): void {
+		this.#call = undefined;
+		this.#received = undefined;
+		this.#data = undefined;
+		this.#state = State.Restarting;
+		this.#line.reset();
+		this.echo = true;
+		this.syslog = false;
+		for (const table of this.#options.tables) table.reset?.();
+		let restarted = false;
+		const done = () => {
+			if (restarted) return;
+			restarted = true;
+			this.#state = State.Idle;
+			this.#writer.ready();
+		};
+		if (this.#options.restart) this.#options.restart(done);
+		else done();
+	}
+
+	/** AT+RESTORE: factory values for what is persisted, then a restart. */
+	restore(): void {
+		for (const table of this.#options.tables) table.restore?.();
+		this.#options.restore?.();
+		this.restart();
+	}
+
+	// §1.2, §1.7: input while busy is thrown away and answered. Answers false when it held the
+	// forced restart, which abandons the running command.
+	#discard(bytes: Uint8Array): boolean {
+		if (indexOf(bytes, forcedRestartCommand) >= 0) {
+			this.#writer.forcedRestart();
+			this.#state = State.Idle; // §1.2: the busy flag is cleared before a final result
+			this.#writer.result(Result.OK);
+			this.restart();
+			return false;
+		}
+		this.#writer.busy();
+		return true;
+	}
+
+	#dispatch(line: Uint8Array): void {
+		const parsed = parseCommandLine(line);
+		if (typeof parsed === "number") return this.#reject(parsed);
+		const command = this.#byName.get(parsed.name);
+		if (!command) return this.#reject(ErrorCode.UnsupportedCommand);
+		const call = new RunningCall(this, this.#host);
+		this.#call = call;
+		switch (parsed.type) {
+			case CommandType.Test:
+				return this.#run(call, command.test && (() => command.test!(call)));
+			case CommandType.Query:
+				return this.#run(call, command.query && (() => command.query!(call)));
+			case CommandType.Execute:
+				return this.#run(call, command.execute && (() => command.execute!(call)));
+			default: {
+				const parameters = Parameters.split(line.subarray(parsed.parameters));
+				return this.#run(call, command.set && parameters && (() => command.set!(call, parameters)));
+			}
+		}
+	}
+
+	// A line rejected before any handler runs.
+	#reject(code: number): void {
+		this.#writer.errorCode(code);
+		this.#state = State.Idle;
+		this.#writer.result(Result.Error);
+	}
+
+	// §1.1: a missing slot answers ERROR without an ERR CODE line.
+	#run(call: RunningCall, handler: (() => Result) | undefined | false): void {
+		let result: Result = Result.Error;
+		try {
+			if (handler) result = handler();
+		} catch (error) {
+			if (!(error instanceof ParameterError)) {
+				call.finish(Result.Error);
+				throw error;
+			}
+			// §1.4: printed where the parse failed, right before ERROR.
+			result = call.fail(error.code);
+		}
+		if (result !== Result.Pending) call.finish(result);
+	}
+
+	// §1.2: busy is cleared right before the final result is printed.
+	#finish(call: RunningCall, result: Result): void {
+		if (this.#call !== call) return;
+		this.#call = undefined;
+		this.#received = undefined;
+		this.#data = undefined;
+		this.#state = State.Idle;
+		this.#writer.result(result);
+	}
+
+	// §1.8 step 2: raw mode and the prompt.
+	#startData(call: RunningCall, length: number, received: (data: Uint8Array) => Result): void {
+		if (this.#call !== call) return;
+		this.#state = State.Data;
+		this.#dataLength = length;
+		this.#dataFilled = 0;
+		this.#data = undefined;
+		this.#received = received;
+		this.#writer.prompt();
+	}
+
+	// §1.8 step 3: exactly N bytes, no echo, no terminator; excess bytes are busy input.
+	#receiveData(bytes: Uint8Array, offset: number): number {
+		const wanted = this.#dataLength - this.#dataFilled;
+		const taken = Math.min(wanted, bytes.length - offset);
+		let data: Uint8Array;
+		if (taken === wanted && this.#dataFilled === 0) data = bytes.subarray(offset, offset + taken);
+		else {
+			data = this.#data ??= new Uint8Array(this.#dataLength);
+			data.set(bytes.subarray(offset, offset + taken), this.#dataFilled);
+			this.#dataFilled += taken;
+			if (this.#dataFilled < this.#dataLength) return bytes.length;
+		}
+		offset += taken;
+		const call = this.#call!;
+		const received = this.#received!;
+		this.#received = undefined;
+		this.#data = undefined;
+		this.#state = State.Busy;
+		// §1.8: the busy answer to excess bytes comes before the command's final result.
+		if (offset < bytes.length && !this.#discard(bytes.subarray(offset))) return bytes.length;
+		this.#run(call, () => received(data));
+		return bytes.length;
+	}
+}
+
+// What a running call may reach of its engine, and nothing more.
+interface CallHost {
+	readonly writer: ResponseWriter;
+	running(call: RunningCall): boolean;
+	finish(call: RunningCall, result: Result): void;
+	startData(call: RunningCall, length: number, received: (data: Uint8Array) => Result): void;
+}
+
+/** The Call a handler gets (see at/table). */
+class RunningCall implements Call {
+	readonly engine: AtEngine;
+	readonly #host: CallHost;
+	#finished = false;
+
+	constructor(engine: AtEngine, host: CallHost) {
+		this.engine = engine;
+		this.#host = host;
+	}
+
+	get active(): boolean {
+		return !this.#finished && this.#host.running(this);
+	}
+
+	info(text: string): void {
+		if (this.active) this.#host.writer.line(text);
+	}
+
+	print(...parts: Output[]): void {
+		if (this.active) this.#host.writer.print(...parts);
+	}
+
+	fail(code: number): Result {
+		if (this.active) this.#host.writer.errorCode(code);
+		return Result.Error;
+	}
+
+	receive(length: number, received: (data: Uint8Array) => Result): Result {
+		if (!(length > 0)) throw new RangeError("a data phase reads at least one byte");
+		if (this.active) this.#host.startData(this, length, received);
+		return Result.Pending;
+	}
+
+	finish(result: Result): void {
+		if (this.#finished) return;
+		this.#finished = true;
+		this.#host.finish(this, result);
+	}
+}
+
+function indexOf(bytes: Uint8Array, text: string): number {
+	const last = bytes.length - text.length;
+	search: for (let index = 0; index <= last; index++) {
+		for (let position = 0; position < text.length; position++)
+			if (bytes[index + position] !== text.charCodeAt(position)) continue search;
+		return index;
+	}
+	return -1;
+}
