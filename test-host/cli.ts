@@ -2,6 +2,7 @@
 //   npm start                         echo server on ws://127.0.0.1:8080/ws, AT console on this terminal
 //   npm start -- --port 9000          another port (same as wsPort=9000)
 //   npm start -- --serial /dev/pts/7 AT console on a serial device or pseudo-terminal instead
+//   npm start -- --serial none        no AT console
 //   npm start -- name=value ...       any mc/config value, as mcconfig takes them
 // Exits non-zero when the firmware aborts, as XS would.
 import path from "node:path";
@@ -48,9 +49,13 @@ function parseArguments(argv: string[]): RunArguments {
 
 async function main() {
 	const options = parseArguments(process.argv.slice(2));
+	// As on lin, the AT console opens the device config.atDevice names, and is off unless one is
+	// named; the host runtime always has one (the terminal by default).
+	const console = options.serialDevice === "none" ? { at: "false" } : { at: "true", atDevice: options.serialDevice };
+	const config = { ...console, ...options.config };
 	const realm = await FirmwareRealm.create({
 		manifest: options.manifest ?? path.join(projectRoot, "manifest.json"),
-		config: options.config,
+		config,
 		host: { serialDevice: options.serialDevice, dataDirectory: options.dataDirectory },
 		// Trace goes to stderr when the terminal is the AT console, so AT bytes stay clean on stdout.
 		trace: (line) => (options.serialDevice === "stdio" ? process.stderr : process.stdout).write(line + "\n"),

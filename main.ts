@@ -1,0 +1,63 @@
+// The app: wiring and configuration only. Everything comes from mc/config (manifest.json, or
+// name=value on the mcconfig / npm start command line, where values arrive as strings).
+import config from "mc/config";
+import Timer from "timer";
+import { startAtBridge } from "at/bridge";
+import { WebSocketServer, type Client } from "wsserver/server";
+
+function number(name: string, fallback: number): number {
+	const value = config[name];
+	if (value === undefined || value === "") return fallback;
+	const result = Number(value);
+	if (!Number.isFinite(result)) throw new Error(`mc/config ${name}: "${value}" is not a number`);
+	return result;
+}
+
+function flag(name: string, fallback: boolean): boolean {
+	const value = config[name];
+	if (value === undefined || value === "") return fallback;
+	return value === true || value === "true" || value === "1" || value === 1;
+}
+
+function startEchoServer(): WebSocketServer {
+	return new WebSocketServer({
+		port: number("wsPort", 8080),
+		path: String(config.wsPath ?? "/ws"),
+		maxClients: number("wsMaxClients", 8),
+		maxMessage: number("wsMaxMessage", 16384),
+		pingInterval: number("wsPingInterval", 30_000),
+		pongTimeout: number("wsPongTimeout", 10_000),
+		handshakeTimeout: number("wsHandshakeTimeout", 10_000),
+		onMessage(client: Client, data: string | ArrayBuffer) {
+			// The echo: the same message back, text as text and binary as binary.
+			client.send(data);
+			// ESP-IDF's ws_echo_server: "Trigger async" also gets "Async data", sent from
+			// outside the receive path.
+			if (data === "Trigger async") Timer.set(() => client.send("Async data"), 0);
+		},
+	});
+}
+
+function startAtConsole() {
+	startAtBridge({
+		uart: {
+			device: config.atDevice as string | undefined,
+			port: config.atPort === undefined ? undefined : number("atPort", 1),
+			receive: config.atReceive === undefined ? undefined : number("atReceive", 16),
+			transmit: config.atTransmit === undefined ? undefined : number("atTransmit", 17),
+			baud: number("atBaud", 115200),
+		},
+		version: {
+			at: String(config.atVersion),
+			sdk: "Moddable SDK",
+			commit: "moddable",
+			compiled: "",
+			bin: String(config.atBinVersion),
+		},
+	});
+}
+
+export default function main() {
+	startEchoServer();
+	if (flag("at", true)) startAtConsole();
+}
