@@ -1,6 +1,6 @@
 // The AT console's transport: moves bytes between an ECMA-419 serial port and the AT engine.
-// Output waits in a bounded queue for the port's write budget (onWritable), and no single write
-// is larger than the port takes at once (1024 bytes on lin).
+// Output waits in a bounded queue for the port's write budget (onWritable) and goes out as one
+// ArrayBuffer per grant, never larger than the port takes at once (1024 bytes on lin).
 import Serial from "embedded:io/serial";
 import { WriteQueue } from "ws/writequeue";
 
@@ -67,6 +67,7 @@ export class UartTransport {
 
 	#flush() {
 		const serial = this.#serial;
-		this.#queue.flush((bytes) => serial.write(bytes));
+		// lin's serial takes only an ArrayBuffer, and no second write while one is going out.
+		this.#queue.flushOne((buffer) => serial.write(buffer));
 	}
 }

@@ -54,6 +54,29 @@ export class WriteQueue {
 		}
 	}
 
+	/**
+	 * Writes at most one buffer per grant: the next bytes, up to the budget and maxWrite, gathered
+	 * into a fresh ArrayBuffer. For transports that take only a whole ArrayBuffer and no second
+	 * write while one is still going out (serial on lin); the next onWritable grants again.
+	 */
+	flushOne(write: (buffer: ArrayBuffer) => void): void {
+		const size = Math.min(this.#queued, this.#writable, this.#maxWrite);
+		if (size <= 0) return;
+		const out = new Uint8Array(size);
+		let filled = 0;
+		while (filled < size) {
+			const piece = this.#pieces[0];
+			const take = Math.min(piece.length, size - filled);
+			out.set(take === piece.length ? piece : piece.subarray(0, take), filled);
+			if (take === piece.length) this.#pieces.shift();
+			else this.#pieces[0] = piece.subarray(take);
+			filled += take;
+		}
+		this.#queued -= size;
+		this.#writable = 0;
+		write(out.buffer);
+	}
+
 	/** Forgets everything queued (the connection is gone). */
 	clear(): void {
 		this.#pieces = [];

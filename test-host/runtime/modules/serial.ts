@@ -188,8 +188,11 @@ function makeSerial(realm: RealmServices) {
 			const state = stateOf(this);
 			let bytes: Uint8Array | undefined;
 			if (state.format === "buffer") {
-				bytes = bytesOf(data);
-				if (!bytes) throw realmError(realm, "TypeError", "not a buffer");
+				// lin serial.c takes the argument with xsToArrayBuffer: a view is refused.
+				const global = realm.global as unknown as { ArrayBuffer: ArrayBufferConstructor; SharedArrayBuffer: SharedArrayBufferConstructor };
+				if (!(data instanceof global.ArrayBuffer || data instanceof global.SharedArrayBuffer))
+					throw realmError(realm, "TypeError", "not an ArrayBuffer instance");
+				bytes = bytesOf(data)!;
 			} else bytes = Buffer.from(String(data), "utf8");
 			if (!bytes.length) return;
 			if (bytes.length > kWriteBufferSize || state.writing) throw realmError(realm, "Error", "would overflow");

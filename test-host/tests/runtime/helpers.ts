@@ -35,6 +35,14 @@ export async function openRealm(host: HostOptions & { listenAddress?: string } =
 	};
 }
 
+/** A copy of the bytes in an ArrayBuffer of the firmware's realm, as firmware would hold them. */
+export function realmBuffer(t: TestRealm, bytes: Uint8Array): ArrayBuffer {
+	const global = t.realm.services.global as unknown as { ArrayBuffer: ArrayBufferConstructor; Uint8Array: Uint8ArrayConstructor };
+	const buffer = new global.ArrayBuffer(bytes.length);
+	new global.Uint8Array(buffer).set(bytes);
+	return buffer;
+}
+
 /** Resolves once `predicate` holds, checking after every turn of the event loop. */
 export async function until(predicate: () => boolean, what = "condition"): Promise<void> {
 	const deadline = Date.now() + 10_000;
