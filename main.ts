@@ -3,6 +3,7 @@
 import config from "mc/config";
 import Timer from "timer";
 import { startAtBridge } from "at/bridge";
+import { startEchoClient } from "wsclient/app";
 import { WebSocketServer, type Client } from "wsserver/server";
 
 function number(name: string, fallback: number): number {
@@ -58,6 +59,8 @@ function startAtConsole() {
 }
 
 export default function main() {
-	startEchoServer();
+	// role "server": the echo server; "client": the echo client of wsclient/app (clientUrl...).
+	if (config.role === "client") startEchoClient(config);
+	else startEchoServer();
 	if (flag("at", true)) startAtConsole();
 }

@@ -1,0 +1,58 @@
+// Just enough DER (ITU-T X.690) to tell what a PKCS#8 key is (RFC 5208 §5: PrivateKeyInfo is
+// SEQUENCE { version INTEGER, privateKeyAlgorithm AlgorithmIdentifier, privateKey OCTET STRING }),
+// so that a key the SDK's TLS cannot use is refused with a clear error before connecting.
+
+/** RFC 8017 Appendix A.1: rsaEncryption, 1.2.840.113549.1.1.1. */
+const rsaEncryption = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+/** RFC 5480 §2.1.1: id-ecPublicKey, 1.2.840.10045.2.1. */
+const ecPublicKey = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+
+interface Element {
+	tag: number;
+	/** Where the contents start and end. */
+	start: number;
+	end: number;
+}
+
+function element(der: Uint8Array, offset: number, limit: number): Element | undefined {
+	if (offset + 2 > limit) return undefined;
+	const tag = der[offset];
+	let length = der[offset + 1];
+	let start = offset + 2;
+	if (length & 0x80) {
+		// X.690 §8.1.3.5: the long form, with the count of length bytes in the low bits.
+		const count = length & 0x7f;
+		if (count < 1 || count > 3 || start + count > limit) return undefined;
+		length = 0;
+		for (let i = 0; i < count; i++) length = length * 256 + der[start + i];
+		start += count;
+	}
+	const end = start + length;
+	return end <= limit ? { tag, start, end } : undefined;
+}
+
+const Sequence = 0x30;
+const Integer = 0x02;
+const ObjectIdentifier = 0x06;
+
+/** "rsa", "ec", "other" (a PKCS#8 key of another algorithm), or undefined (not PKCS#8 DER). */
+export function keyAlgorithm(der: Uint8Array): "rsa" | "ec" | "other" | undefined {
+	const info = element(der, 0, der.length);
+	if (!info || info.tag !== Sequence) return undefined;
+	const version = element(der, info.start, info.end);
+	if (!version || version.tag !== Integer) return undefined;
+	const algorithm = element(der, version.end, info.end);
+	if (!algorithm || algorithm.tag !== Sequence) return undefined;
+	const oid = element(der, algorithm.start, algorithm.end);
+	if (!oid || oid.tag !== ObjectIdentifier) return undefined;
+	const value = der.subarray(oid.start, oid.end);
+	if (equals(value, rsaEncryption)) return "rsa";
+	if (equals(value, ecPublicKey)) return "ec";
+	return "other";
+}
+
+function equals(bytes: Uint8Array, expected: number[]): boolean {
+	if (bytes.length !== expected.length) return false;
+	for (let i = 0; i < bytes.length; i++) if (bytes[i] !== expected[i]) return false;
+	return true;
+}
