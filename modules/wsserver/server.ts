@@ -80,6 +80,9 @@ export class Client {
 		this.#socket = new TCP({
 			from: handle,
 			format: "buffer",
+			// Messages are small and answered at once: Nagle's algorithm would hold each reply
+			// back until the peer's delayed ACK (40 ms and more).
+			nodelay: true,
 			onReadable(count: number) {
 				client.#receive(count);
 			},

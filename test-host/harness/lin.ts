@@ -182,6 +182,7 @@ export async function startMcsim(mcSo: string, run: McsimOptions = {}): Promise<
 	let stopped: Promise<void> | undefined;
 	const target: LinTarget = {
 		kind: "lin",
+		pid: mcsim.pid,
 		host: "127.0.0.1",
 		port: run.port ?? 0,
 		serialPath: run.serialPath,

@@ -59,6 +59,7 @@ export async function startSimTarget(options: TargetOptions): Promise<Target> {
 		kind: "sim",
 		host: "127.0.0.1",
 		port,
+		pid: child.pid,
 		serialPath: pty?.host,
 		log: log.lines,
 		waitForLog: (pattern, timeoutMs) => log.waitFor(pattern, timeoutMs),

@@ -21,6 +21,8 @@ export interface Target {
 	readonly port: number;
 	/** The device path a test opens to talk to the AT console (a pty end, or a real port). */
 	readonly serialPath?: string;
+	/** The process running the firmware on this machine (sim, lin), for CPU-time figures. */
+	readonly pid?: number;
 	/** Everything the firmware traced so far, one entry per line. */
 	readonly log: string[];
 	/** Resolves with the first log line matching, rejects after timeoutMs. */
