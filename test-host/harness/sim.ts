@@ -76,7 +76,8 @@ export async function startSimTarget(options: TargetOptions): Promise<Target> {
 		},
 	};
 	try {
-		await log.waitFor(/^wsserver: listening on port \d+/, 20_000);
+		// The server role says it listens; the client role says it connects.
+		await log.waitFor(options.config?.role === "client" ? /^wsclient: / : /^wsserver: listening on port \d+/, 20_000);
 	} catch (error) {
 		await target.stop().catch(() => {});
 		throw new Error(`the sim target did not start: ${(error as Error).message}\n${log.lines.join("\n")}`);
