@@ -4,6 +4,8 @@ import config from "mc/config";
 import Timer from "timer";
 import { startAtBridge } from "at/bridge";
 import { startEchoClient } from "wsclient/app";
+import { apiRoutes } from "wsserver/api";
+import { consoleRoute } from "wsserver/page";
 import { WebSocketServer, type Client } from "wsserver/server";
 
 function number(name: string, fallback: number): number {
@@ -29,6 +31,9 @@ function startEchoServer(): WebSocketServer {
 		pingInterval: number("wsPingInterval", 30_000),
 		pongTimeout: number("wsPongTimeout", 10_000),
 		handshakeTimeout: number("wsHandshakeTimeout", 10_000),
+		maxBody: number("wsMaxBody", 4096),
+		greeting: String(config.wsGreeting ?? ""),
+		routes: [consoleRoute("/"), ...apiRoutes({ version: String(config.version ?? "") })],
 		onMessage(client: Client, data: string | ArrayBuffer) {
 			// The echo: the same message back, text as text and binary as binary.
 			client.send(data);

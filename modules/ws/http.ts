@@ -24,10 +24,12 @@ export const StatusText: Readonly<Record<number, string>> = Object.freeze({
 	404: "Not Found",
 	405: "Method Not Allowed",
 	408: "Request Timeout",
+	411: "Length Required",
 	413: "Content Too Large",
 	426: "Upgrade Required",
 	431: "Request Header Fields Too Large",
 	500: "Internal Server Error",
+	501: "Not Implemented",
 	503: "Service Unavailable",
 });
 
@@ -204,6 +206,45 @@ function parseFields(lines: string[]): HttpHeaders {
 		headers.list.push([name, value]);
 	}
 	return headers;
+}
+
+/** How a request's body is delimited (RFC 9112 §6.3). */
+export type BodyFraming = { kind: "length"; length: number } | { kind: "chunked" };
+
+/**
+ * The framing of a request's body, from its head (RFC 9112 §6.3): chunked when Transfer-Encoding
+ * says so, else Content-Length, else no body (length 0). Throws HttpError for what a server must
+ * not guess at: both fields at once (a request-smuggling vector, §6.3 item 3), a coding other than
+ * chunked (501, §6.1), an invalid or conflicting Content-Length (400, §6.3 item 5).
+ */
+export function bodyFraming(request: HttpRequest): BodyFraming {
+	const headers = request.headers;
+	const codings = headers.tokens("Transfer-Encoding");
+	if (headers.has("Transfer-Encoding")) {
+		if (headers.has("Content-Length")) throw new HttpError(400, "both Transfer-Encoding and Content-Length");
+		if (codings.length !== 1 || codings[0] !== "chunked") throw new HttpError(501, "only the chunked transfer coding is supported");
+		if (request.version === "HTTP/1.0") throw new HttpError(400, "Transfer-Encoding in an HTTP/1.0 request");
+		return { kind: "chunked" };
+	}
+	const lengths = headers.getAll("Content-Length");
+	if (!lengths.length) return { kind: "length", length: 0 };
+	// RFC 9110 §8.6: a list of identical values may be taken as one value.
+	const values = new Set<string>();
+	for (const value of lengths) for (const element of value.split(",")) values.add(element.trim());
+	const [value] = values;
+	if (values.size !== 1 || !/^[0-9]{1,15}$/.test(value)) throw new HttpError(400, "invalid Content-Length");
+	return { kind: "length", length: Number(value) };
+}
+
+/**
+ * Whether the connection stays open after the answer to this request (RFC 9112 §9.3): "close"
+ * ends it; HTTP/1.1 persists by default; HTTP/1.0 only when it asks for "keep-alive" (§C.2.2).
+ */
+export function keepsAlive(request: HttpRequest): boolean {
+	const options = request.headers.tokens("Connection");
+	if (options.includes("close")) return false;
+	if (request.version === "HTTP/1.0") return options.includes("keep-alive");
+	return /^HTTP\/1\.[1-9]$/.test(request.version);
 }
 
 /** The bytes of a response head, then the body if any (a string is sent as UTF-8). */

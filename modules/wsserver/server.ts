@@ -1,20 +1,22 @@
 // A WebSocket server on the ECMA-419 listener and TCP socket: a thin shell that moves bytes
-// between sockets and the RFC 6455 core (ws/server), answers plain HTTP on the same port, and
-// keeps memory bounded (a client limit, a bounded write queue per client, a head-size limit).
+// between sockets and the RFC 6455 core (ws/server), answers plain HTTP/1.1 on the same port
+// (routes, bodies read as they arrive, keep-alive and pipelining), and keeps memory bounded (a
+// connection limit, a client limit, head and body limits, a bounded write queue per connection).
 import Listener from "embedded:io/socket/listener";
 import TCP from "embedded:io/socket/tcp";
 import Timer from "timer";
-import { HeadReader, HttpError, encodeResponse, parseRequest, type HttpRequest } from "ws/http";
+import { HeadReader, HttpError, bodyFraming, encodeResponse, keepsAlive, parseRequest, type HttpRequest } from "ws/http";
 import { CloseCode } from "ws/close";
 import { State, type Payload, type ProtocolEvent } from "ws/protocol";
 import { ServerProtocol } from "ws/server";
 import { WriteQueue } from "ws/writequeue";
+import { BodyReader } from "wsserver/body";
+import { findRoute, fixedAnswer, targetPath, type HttpAnswer, type HttpExchange, type HttpRoute, type ServerView } from "wsserver/route";
 
-export interface HttpAnswer {
-	status: number;
-	headers?: Array<[string, string]>;
-	body?: string;
-}
+export type { HttpAnswer, HttpRoute } from "wsserver/route";
+
+/** One link of the AT bridge as /api/status reports it (JSON values only). */
+export type LinkState = Readonly<Record<string, unknown>>;
 
 export interface WebSocketServerOptions {
 	port: number;
@@ -22,28 +24,44 @@ export interface WebSocketServerOptions {
 	path?: string;
 	/** WebSocket clients at once (default 8); the next upgrade gets 503. */
 	maxClients?: number;
+	/** TCP connections at once, WebSocket or plain HTTP (default maxClients + 4); more are closed
+	 *  as soon as they are accepted. */
+	maxConnections?: number;
 	/** Largest message, in bytes (default 16384); larger ones close the connection with 1009. */
 	maxMessage?: number;
 	/** Largest request head, in bytes (default 2048); larger gets 431. */
 	maxHead?: number;
+	/** Largest plain HTTP request body, in bytes (default 4096); larger gets 413. */
+	maxBody?: number;
 	/** Most bytes queued for one client (default 2 × maxMessage + 1024); a client that lets more
 	 *  pile up (it does not read) is disconnected. */
 	maxQueue?: number;
-	/** A connection that has not completed its request by then is closed (default 10 s). */
+	/** A connection that has not completed its request by then is closed (default 10 s); so is a
+	 *  kept-alive HTTP connection idle that long. */
 	handshakeTimeout?: number;
 	/** Ping a client after this long without hearing from it (default 30 s; 0: never). */
 	pingInterval?: number;
 	/** Close a client whose pong has not come this long after a ping (default 10 s). */
 	pongTimeout?: number;
 	subprotocols?: string[];
-	/** Answers a plain HTTP request (not an upgrade). Default: a small page at "/", 404 elsewhere. */
-	onRequest?: (request: HttpRequest) => HttpAnswer;
+	/** Plain HTTP routes (wsserver/api, wsserver/page); any other path gets 404. */
+	routes?: HttpRoute[];
+	/** A text message sent to each WebSocket client right after the handshake ("" or absent: none). */
+	greeting?: string;
+	/** The AT bridge's link states, for /api/status (absent: an empty list). */
+	links?: () => ReadonlyArray<LinkState>;
 	onConnect?: (client: Client) => void;
 	onMessage?: (client: Client, data: string | ArrayBuffer) => void;
 	onClose?: (client: Client, code: number, reason: string) => void;
 }
 
 type Socket = InstanceType<typeof TCP>;
+
+interface Limits {
+	maxHead: number;
+	maxBody: number;
+	maxQueue: number;
+}
 
 const Phase = Object.freeze({ Request: 0, WebSocket: 1, Closed: 2 });
 
@@ -53,7 +71,30 @@ function noRandom(): Uint8Array {
 	throw new Error("a server does not mask");
 }
 
-/** One TCP connection: first an HTTP request, then (if it upgrades) a WebSocket. */
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+	const result = new Uint8Array(a.length + b.length);
+	result.set(a);
+	result.set(b, a.length);
+	return result;
+}
+
+function bodyBytes(body: HttpAnswer["body"]): Uint8Array {
+	if (body === undefined) return new Uint8Array(0);
+	if (typeof body === "string") return new Uint8Array(ArrayBuffer.fromString(body));
+	if (body instanceof Uint8Array) return body;
+	// An ArrayBuffer or a host buffer (a Resource in flash): viewed in place, not copied.
+	return new Uint8Array(body as ArrayBuffer);
+}
+
+/** A request being answered: the route's exchange and the reader of its body. */
+interface Exchange {
+	request: HttpRequest;
+	exchange: HttpExchange;
+	reader: BodyReader;
+	keepAlive: boolean;
+}
+
+/** One TCP connection: HTTP requests (kept alive, pipelined), or one that upgrades to WebSocket. */
 export class Client {
 	readonly id: number;
 	readonly remoteAddress: string | undefined;
@@ -61,21 +102,32 @@ export class Client {
 	readonly #socket: Socket;
 	readonly #queue: WriteQueue;
 	readonly #reader: HeadReader;
+	readonly #limits: Limits;
 	#protocol: ServerProtocol | undefined;
 	#phase: number = Phase.Request;
+	// No request is read any more; the connection ends once the answer is written.
 	#closeAfterFlush = false;
 	// Whether the application was told of this client (onConnect), so it is told of its end once.
 	#wasOpen = false;
-	// Keep-alive bookkeeping, in Date.now() milliseconds.
-	readonly #accepted = Date.now();
+	// Plain HTTP: bytes received and not yet parsed (pipelined requests wait here while an answer
+	// goes out), the request whose body is being read, and answer bytes not yet queued (views:
+	// a page in flash is queued piece by piece as the socket takes it, never copied whole).
+	#input: Uint8Array | undefined;
+	#exchange: Exchange | undefined;
+	#outgoing: Uint8Array[] = [];
+	#serving = false;
+	// Keep-alive bookkeeping, in Date.now() milliseconds: when the current request (or the wait
+	// for the next one) began, when the peer was last heard, when a ping went out.
+	#requestSince = Date.now();
 	#lastHeard = Date.now();
 	#pingSentAt = 0;
 
-	constructor(server: WebSocketServer, handle: Socket, id: number, options: Required<Pick<WebSocketServerOptions, "maxHead" | "maxQueue">>) {
+	constructor(server: WebSocketServer, handle: Socket, id: number, limits: Limits) {
 		this.id = id;
 		this.#server = server;
-		this.#queue = new WriteQueue(options.maxQueue);
-		this.#reader = new HeadReader(options.maxHead);
+		this.#limits = limits;
+		this.#queue = new WriteQueue(limits.maxQueue);
+		this.#reader = new HeadReader(limits.maxHead);
 		const client = this;
 		this.#socket = new TCP({
 			from: handle,
@@ -121,7 +173,9 @@ export class Client {
 	/** Called by the server's keep-alive timer. */
 	tick(now: number, handshakeTimeout: number, pingInterval: number, pongTimeout: number): void {
 		if (this.#phase === Phase.Request) {
-			if (now - this.#accepted >= handshakeTimeout) this.#drop();
+			// A request too slow to arrive, an answer the peer does not take, or an idle kept-alive
+			// connection (RFC 9112 §9.5 lets a server close it at any time).
+			if (now - this.#requestSince >= handshakeTimeout) this.#drop();
 			return;
 		}
 		if (this.#phase !== Phase.WebSocket) return;
@@ -149,56 +203,156 @@ export class Client {
 			this.#process();
 			return;
 		}
-		if (this.#closeAfterFlush) return; // an answered request: whatever follows is ignored
-		let head: Uint8Array | undefined;
-		let request: HttpRequest;
-		try {
-			head = this.#reader.receive(bytes);
-			if (!head) return;
-			request = parseRequest(head);
-		} catch (error) {
-			if (!(error instanceof HttpError)) throw error;
-			this.#answer({ status: error.status, body: error.message + "\n" });
+		if (this.#closeAfterFlush && !this.#exchange) return; // answered for the last time: the rest is ignored
+		const input = this.#input ? concat(this.#input, bytes) : bytes;
+		// Pipelined requests wait while an answer goes out; a peer that keeps sending without
+		// reading the answers is dropped before it exhausts memory. (A body being read is taken
+		// as it comes and kept by nobody but the route.)
+		if (!this.#exchange && input.length > this.#limits.maxHead + this.#limits.maxBody) {
+			this.#drop();
 			return;
 		}
-		this.#route(request, this.#reader.rest);
+		this.#input = input;
+		this.#serve();
 	}
 
-	#route(request: HttpRequest, rest: Uint8Array) {
+	// Reads requests from #input, one at a time: the next is parsed only once the answer to the
+	// previous one is queued, so pipelined requests are answered in order (RFC 9112 §9.3.2).
+	#serve() {
+		if (this.#serving) return;
+		this.#serving = true;
+		try {
+			// A body is read on even while an answer goes out: only the body a 413 left to discard
+			// can be in that position, since a request is parsed after the previous answer is queued.
+			while (this.#input && this.#phase === Phase.Request && (this.#exchange || (!this.#outgoing.length && !this.#closeAfterFlush))) {
+				const bytes = this.#input;
+				this.#input = undefined;
+				if (this.#exchange) {
+					this.#readBody(this.#exchange, bytes);
+					continue;
+				}
+				let request: HttpRequest;
+				try {
+					const head = this.#reader.receive(bytes);
+					if (!head) continue;
+					request = parseRequest(head);
+				} catch (error) {
+					if (!(error instanceof HttpError)) throw error;
+					this.#respond({ status: error.status, body: error.message + "\n" }, false);
+					continue;
+				}
+				const rest = this.#reader.rest;
+				if (rest.length) this.#input = rest;
+				this.#route(request);
+			}
+		} finally {
+			this.#serving = false;
+		}
+	}
+
+	#route(request: HttpRequest) {
 		const server = this.#server;
-		const path = request.target.split("?")[0];
+		const path = targetPath(request.target);
 		const upgrade = request.headers.tokens("upgrade").includes("websocket");
-		if (path !== server.path) {
-			if (upgrade) this.#answer({ status: 404, body: "no WebSocket endpoint here\n" });
-			else this.#answer(server.answerRequest(request));
+		if (path === server.path || upgrade) {
+			this.#upgrade(request, path);
 			return;
 		}
+		// Anything else is plain HTTP; an Upgrade to another protocol (h2c, RFC 9113 §3.1 no
+		// longer defines it) is ignored, as RFC 9110 §7.8 allows, and answered in HTTP/1.1.
+		const keepAlive = keepsAlive(request);
+		let reader: BodyReader;
+		try {
+			reader = new BodyReader(bodyFraming(request), this.#limits.maxBody);
+		} catch (error) {
+			if (!(error instanceof HttpError)) throw error;
+			// The body cannot be delimited: nothing after this head can be trusted.
+			this.#respond({ status: error.status, body: error.message + "\n" }, false);
+			return;
+		}
+		const found = findRoute(server.routes, request.method, path);
+		const exchange = "start" in found ? found.start(request, server.view) : fixedAnswer(found);
+		this.#requestSince = Date.now();
+		this.#exchange = { request, exchange, reader, keepAlive };
+		const input = this.#input;
+		this.#input = undefined;
+		this.#readBody(this.#exchange, input ?? new Uint8Array(0));
+	}
+
+	#readBody(current: Exchange, bytes: Uint8Array) {
+		const { reader, exchange } = current;
+		let used: number;
+		try {
+			used = reader.receive(bytes, (piece) => exchange.body?.(piece));
+		} catch (error) {
+			if (!(error instanceof HttpError)) throw error;
+			this.#exchange = undefined;
+			this.#respond({ status: error.status, body: error.message + "\n" }, false);
+			return;
+		}
+		if (used < bytes.length) this.#input = bytes.subarray(used);
+		if (reader.tooLarge && !this.#closeAfterFlush) {
+			// RFC 9110 §15.5.14: 413, and the connection closes; the rest of the body is read and
+			// dropped first (below), so that the close does not reset the connection under the
+			// answer.
+			this.#respond({ status: 413, body: `the body is over ${this.#limits.maxBody} bytes\n` }, false);
+			reader.discard();
+			this.#input = undefined;
+			if (used < bytes.length) this.#readBody(current, bytes.subarray(used));
+			return;
+		}
+		if (!reader.done) return;
+		this.#exchange = undefined;
+		if (this.#closeAfterFlush) {
+			// A discarded body is over: whatever follows is not read.
+			this.#input = undefined;
+			this.#flush();
+			return;
+		}
+		const answer = exchange.end();
+		this.#respond(answer, current.keepAlive, current.request);
+	}
+
+	#upgrade(request: HttpRequest, path: string) {
+		const server = this.#server;
+		if (path !== server.path) {
+			this.#respond({ status: 404, body: "no WebSocket endpoint here\n" }, false);
+			return;
+		}
+		const upgrade = request.headers.tokens("upgrade").includes("websocket");
 		if (!upgrade && request.method === "GET") {
-			this.#answer({ status: 400, body: "this path only upgrades to WebSocket\n" });
+			this.#respond({ status: 400, body: "this path only upgrades to WebSocket\n" }, false);
 			return;
 		}
 		if (upgrade && request.method === "GET" && !server.canAcceptClient()) {
-			this.#answer({ status: 503, body: "too many WebSocket clients\n" });
+			this.#respond({ status: 503, body: "too many WebSocket clients\n" }, false);
 			return;
 		}
 		// The core validates the upgrade itself and answers 400, 405 or 426 when it is wrong.
 		const protocol = new ServerProtocol({ random: noRandom, maxMessage: server.maxMessage, subprotocols: server.subprotocols });
 		this.#protocol = protocol;
 		this.#phase = Phase.WebSocket;
+		const rest = this.#input;
+		this.#input = undefined;
 		protocol.receiveRequest(request, rest);
 		this.#process();
 	}
 
-	#answer(answer: HttpAnswer) {
+	// Queues an answer: the head, then the body (left out for HEAD, RFC 9110 §9.3.2).
+	#respond(answer: HttpAnswer, keepAlive: boolean, request?: HttpRequest) {
 		const headers: Array<[string, string]> = [...(answer.headers ?? [])];
-		const body = answer.body ?? "";
-		if (answer.status === 405 && !headers.some(([name]) => name.toLowerCase() === "allow")) headers.push(["Allow", "GET"]);
+		const body = bodyBytes(answer.body);
+		const has = (name: string) => headers.some(([key]) => key.toLowerCase() === name);
 		if (answer.status === 426) headers.push(["Sec-WebSocket-Version", "13"]);
-		if (!headers.some(([name]) => name.toLowerCase() === "content-type")) headers.push(["Content-Type", "text/plain; charset=utf-8"]);
-		headers.push(["Connection", "close"]);
-		// One request per connection for now: answer, then close once the answer is written.
-		this.#enqueue(encodeResponse(answer.status, headers, body));
-		this.#closeAfterFlush = true;
+		if (!has("content-type")) headers.push(["Content-Type", "text/plain; charset=utf-8"]);
+		headers.push(["Content-Length", String(body.length)]);
+		// RFC 9112 §9.6: "close" announces the end; an HTTP/1.0 peer that asked to keep the
+		// connection is told it is kept (§C.2.2).
+		if (!keepAlive) headers.push(["Connection", "close"]);
+		else if (request?.version === "HTTP/1.0") headers.push(["Connection", "keep-alive"]);
+		this.#outgoing.push(encodeResponse(answer.status, headers));
+		if (body.length && request?.method !== "HEAD") this.#outgoing.push(body);
+		if (!keepAlive) this.#closeAfterFlush = true;
 		this.#flush();
 	}
 
@@ -224,6 +378,8 @@ export class Client {
 				break;
 			case "open":
 				this.#wasOpen = true;
+				// libyimmo's echo example greets each new session ("Hello!") before anything else.
+				if (server.greeting) this.#protocol!.send(server.greeting);
 				server.clientOpened(this);
 				break;
 			case "message":
@@ -245,11 +401,46 @@ export class Client {
 		return false;
 	}
 
+	// Tops the write queue up from the answer bytes, as far as its bound allows.
+	#pump() {
+		const outgoing = this.#outgoing;
+		while (outgoing.length) {
+			const room = this.#limits.maxQueue - this.#queue.queued;
+			if (room <= 0) return;
+			const piece = outgoing[0];
+			if (piece.length <= room) {
+				outgoing.shift();
+				this.#queue.push(piece);
+			} else {
+				this.#queue.push(piece.subarray(0, room));
+				outgoing[0] = piece.subarray(room);
+			}
+		}
+	}
+
 	#flush() {
 		if (this.#phase === Phase.Closed) return;
 		const socket = this.#socket;
-		this.#queue.flush((bytes) => socket.write(bytes));
-		if (this.#closeAfterFlush && this.#queue.queued === 0) this.#release();
+		const queue = this.#queue;
+		for (;;) {
+			this.#pump();
+			queue.flush((bytes) => socket.write(bytes));
+			// Keep going while the budget lasts and the queue could take more of the answer.
+			if (!this.#outgoing.length || queue.queued >= this.#limits.maxQueue) break;
+		}
+		if (this.#phase !== Phase.Request) {
+			if (this.#closeAfterFlush && queue.queued === 0) this.#release();
+			return;
+		}
+		if (this.#outgoing.length) return;
+		if (this.#closeAfterFlush) {
+			if (queue.queued === 0 && !this.#exchange) this.#release();
+			return;
+		}
+		// The answer is handed over: the wait for the next request begins, and any pipelined
+		// request already received is read now.
+		if (!this.#exchange) this.#requestSince = Date.now();
+		if (this.#input && !this.#serving) this.#serve();
 	}
 
 	#transportEnded() {
@@ -278,6 +469,9 @@ export class Client {
 		this.#closed(CloseCode.Abnormal, "");
 		this.#phase = Phase.Closed;
 		this.#queue.clear();
+		this.#outgoing = [];
+		this.#input = undefined;
+		this.#exchange = undefined;
 		this.#socket.close();
 		this.#server.released(this);
 	}
@@ -287,36 +481,67 @@ export class WebSocketServer {
 	readonly options: WebSocketServerOptions;
 	readonly path: string;
 	readonly maxClients: number;
+	readonly maxConnections: number;
 	readonly maxMessage: number;
 	readonly subprotocols: string[];
+	readonly routes: readonly HttpRoute[];
+	readonly greeting: string;
+	/** What routes see of the server (wsserver/route ServerView). */
+	readonly view: ServerView;
 	readonly #listener: InstanceType<typeof Listener>;
 	readonly #connections = new Set<Client>();
 	readonly #clients = new Set<Client>();
 	readonly #timer: Timer;
-	readonly #limits: { maxHead: number; maxQueue: number };
+	readonly #limits: Limits;
 	#nextId = 1;
 
 	constructor(options: WebSocketServerOptions) {
 		this.options = options;
 		this.path = options.path ?? "/ws";
 		this.maxClients = options.maxClients ?? 8;
+		this.maxConnections = options.maxConnections ?? this.maxClients + 4;
 		this.maxMessage = options.maxMessage ?? 16384;
 		this.subprotocols = options.subprotocols ?? [];
+		this.routes = options.routes ?? [];
+		this.greeting = options.greeting ?? "";
 		this.#limits = {
 			maxHead: options.maxHead ?? 2048,
+			maxBody: options.maxBody ?? 4096,
 			maxQueue: options.maxQueue ?? 2 * this.maxMessage + 1024,
 		};
 		const handshakeTimeout = options.handshakeTimeout ?? 10_000;
 		const pingInterval = options.pingInterval ?? 30_000;
 		const pongTimeout = options.pongTimeout ?? 10_000;
 		const server = this;
+		const startedAt = Date.now();
+		const limits = Object.freeze({
+			maxClients: this.maxClients,
+			maxConnections: this.maxConnections,
+			maxMessage: this.maxMessage,
+			...this.#limits,
+			handshakeTimeout,
+			pingInterval,
+			pongTimeout,
+		});
+		this.view = {
+			path: this.path,
+			get clientCount() {
+				return server.#clients.size;
+			},
+			get connectionCount() {
+				return server.#connections.size;
+			},
+			startedAt,
+			limits,
+			links: () => options.links?.() ?? [],
+		};
 		this.#listener = new Listener({
 			port: options.port,
 			onReadable(requests: number) {
 				while (requests--) server.#accept(this.read() as unknown as Socket);
 			},
 		});
-		// One timer for all connections: handshake deadlines and keep-alive.
+		// One timer for all connections: request deadlines and keep-alive.
 		const period = Math.max(100, Math.min(1000, handshakeTimeout, pingInterval || 1000, pongTimeout));
 		this.#timer = Timer.repeat(() => {
 			const now = Date.now();
@@ -348,19 +573,6 @@ export class WebSocketServer {
 		return this.#clients.size < this.maxClients;
 	}
 
-	answerRequest(request: HttpRequest): HttpAnswer {
-		if (this.options.onRequest) return this.options.onRequest(request);
-		const path = request.target.split("?")[0];
-		if (path !== "/") return { status: 404, body: "not found\n" };
-		if (request.method !== "GET" && request.method !== "HEAD") return { status: 405, headers: [["Allow", "GET, HEAD"]], body: "method not allowed\n" };
-		// libyimmo answers requests that do not upgrade with a plain 200; this one says where to go.
-		return {
-			status: 200,
-			headers: [["Content-Type", "text/html; charset=utf-8"]],
-			body: `<!doctype html><title>WebSocket echo</title><p>WebSocket echo server: connect to <code>${this.path}</code> on this port.</p>\n`,
-		};
-	}
-
 	clientOpened(client: Client) {
 		this.#clients.add(client);
 		this.options.onConnect?.(client);
@@ -379,7 +591,7 @@ export class WebSocketServer {
 	#accept(handle: Socket) {
 		// Bounded memory: beyond the WebSocket clients, a few connections may be reading a
 		// request (plain HTTP, or an upgrade that will be refused with 503).
-		if (this.#connections.size >= this.maxClients + 4) {
+		if (this.#connections.size >= this.maxConnections) {
 			const socket = new TCP({ from: handle });
 			socket.close();
 			return;

@@ -1,0 +1,234 @@
+// The JSON API on the WebSocket port (/api/status, /api/echo), from the outside: Node's fetch,
+// Debian's curl and raw sockets, against any target (TARGET).
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import WebSocket from "ws";
+import { startTarget, type Target } from "../../harness/target.ts";
+import { projectRoot } from "../../runtime/realm.ts";
+import { nodeExchange } from "../../clients/peers.ts";
+import { RawConnection } from "../../clients/raw.ts";
+import { curl, eventually, parseResponses, pause } from "./helpers.ts";
+
+const maxBody = 1000;
+const maxClients = 3;
+const config = { wsMaxBody: maxBody, wsMaxClients: maxClients };
+const manifest = JSON.parse(fs.readFileSync(path.join(projectRoot, "manifest.json"), "utf8"));
+let target: Target;
+let base: string;
+
+before(async () => {
+	target = await startTarget({ config });
+	base = `http://${target.host}:${target.port}`;
+});
+after(async () => {
+	await target?.stop();
+});
+
+async function status(): Promise<any> {
+	const response = await fetch(`${base}/api/status`);
+	assert.equal(response.status, 200);
+	return response.json();
+}
+
+async function echo(body: string | Buffer | undefined, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
+	const response = await fetch(`${base}/api/echo`, { method: "POST", body: body as string | undefined, headers });
+	return { status: response.status, json: (await response.json()) as any };
+}
+
+/** Sends one request on a fresh raw connection and reads the one response. */
+async function rawExchange(request: Buffer | string): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
+	const connection = await RawConnection.connect(target.host, target.port);
+	await connection.write(request);
+	await connection.until(() => parseResponses(connection.received).responses.length > 0, 10_000, "a whole response");
+	connection.destroy();
+	return parseResponses(connection.received).responses[0];
+}
+
+describe("GET /api/status", () => {
+	test("reports the firmware version, memory figures, clients, links and the configured limits", async () => {
+		const response = await fetch(`${base}/api/status`);
+		assert.equal(response.status, 200);
+		assert.match(response.headers.get("content-type")!, /^application\/json/);
+		const body: any = await response.json();
+		assert.equal(body.version, manifest.config.version);
+		assert.equal(typeof body.uptimeMs, "number");
+		assert.ok(body.uptimeMs >= 0);
+		for (const name of ["slotHeapUsed", "chunkHeapUsed", "systemFree"]) assert.ok(body.memory[name] === null || typeof body.memory[name] === "number", name);
+		assert.ok(body.memory.slotHeapUsed > 0, "the XS slot heap is in use");
+		assert.deepEqual(body.links, []);
+		assert.equal(body.websocket.path, "/ws");
+		assert.equal(body.limits.maxBody, maxBody);
+		assert.equal(body.limits.maxClients, maxClients);
+		assert.equal(body.limits.maxConnections, maxClients + 4);
+		assert.equal(body.limits.maxMessage, 16384);
+		// Uptime only grows.
+		assert.ok((await status()).uptimeMs >= body.uptimeMs);
+	});
+
+	test("the client count follows WebSocket clients as they connect and leave", async () => {
+		const url = `ws://${target.host}:${target.port}/ws`;
+		const clientsNow = async () => (await status()).websocket.clients;
+		await eventually(async () => (await clientsNow()) === 0, "no client is connected");
+		const open = (ws: WebSocket) => new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+		const first = new WebSocket(url);
+		const second = new WebSocket(url);
+		await Promise.all([open(first), open(second)]);
+		assert.equal(await clientsNow(), 2);
+		first.close();
+		await eventually(async () => (await clientsNow()) === 1, "one client is left");
+		second.terminate();
+		await eventually(async () => (await clientsNow()) === 0, "no client is left");
+	});
+
+	test("curl gets the same JSON, and HEAD gets the head alone", async () => {
+		const result = await curl([`${base}/api/status`]);
+		assert.equal(result.status, 200);
+		assert.equal(JSON.parse(result.body.toString()).version, manifest.config.version);
+		const head = await curl(["-I", `${base}/api/status`]);
+		assert.equal(head.status, 200);
+		assert.ok(Number(head.headers["content-length"]) > 0);
+		assert.equal(head.body.length, 0);
+	});
+});
+
+describe("POST /api/echo", () => {
+	test("a JSON body comes back parsed, with the seed's success message", async () => {
+		const value = { name: "sensor", values: [1, 2.5, null, true], nested: { text: "é€" } };
+		const { status: code, json } = await echo(JSON.stringify(value), { "Content-Type": "application/json" });
+		assert.equal(code, 200);
+		assert.equal(json.status, "success");
+		assert.equal(json.message, "Received your request.");
+		assert.equal(json.contentType, "application/json");
+		assert.equal(json.length, Buffer.byteLength(JSON.stringify(value)));
+		assert.equal(json.bodyEncoding, "json");
+		assert.deepEqual(json.body, value);
+	});
+
+	test("text comes back as text, binary as base64", async () => {
+		const text = await echo("plain text, ünïcödé", { "Content-Type": "text/plain; charset=utf-8" });
+		assert.deepEqual([text.json.bodyEncoding, text.json.body, text.json.length], ["text", "plain text, ünïcödé", Buffer.byteLength("plain text, ünïcödé")]);
+		const bytes = crypto.randomBytes(maxBody);
+		const binary = await echo(bytes, { "Content-Type": "application/octet-stream" });
+		assert.equal(binary.json.bodyEncoding, "base64");
+		assert.deepEqual(Buffer.from(binary.json.body, "base64"), bytes);
+		// Without a content type, bytes that are not UTF-8 are binary.
+		const invalid = Buffer.from([0xc3, 0x28, 0xff, 0x00]);
+		const untyped = await rawExchange(Buffer.concat([Buffer.from(`POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n`), invalid]));
+		const json = JSON.parse(untyped.body.toString());
+		assert.deepEqual([json.contentType, json.bodyEncoding, json.body], [null, "base64", invalid.toString("base64")]);
+	});
+
+	test("an empty body is echoed as empty", async () => {
+		const { json } = await echo("", { "Content-Type": "text/plain" });
+		assert.deepEqual([json.length, json.body], [0, ""]);
+	});
+
+	test("curl posts with Content-Length and with Transfer-Encoding: chunked", async () => {
+		const payload = JSON.stringify({ from: "curl", list: Array.from({ length: 50 }, (_, i) => i) });
+		const plain = await curl(["-H", "Content-Type: application/json", "--data-binary", "@-", `${base}/api/echo`], payload);
+		assert.equal(plain.status, 200);
+		assert.deepEqual(JSON.parse(plain.body.toString()).body, JSON.parse(payload));
+		const chunked = await curl(["-H", "Content-Type: application/json", "-H", "Transfer-Encoding: chunked", "--data-binary", "@-", `${base}/api/echo`], payload);
+		const json = JSON.parse(chunked.body.toString());
+		assert.equal(json.transferEncoding, "chunked");
+		assert.deepEqual(json.body, JSON.parse(payload));
+	});
+
+	test("a chunked body sent in small pieces with pauses is read as it arrives", async () => {
+		const text = "The quick brown fox jumps over the lazy dog. ".repeat(8);
+		const chunks: string[] = [];
+		for (let i = 0; i < text.length; i += 37) chunks.push(text.slice(i, i + 37));
+		// Chunk extensions and a trailer field are allowed and ignored (RFC 9112 §7.1.1, §7.1.2).
+		let wire = `POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n`;
+		chunks.forEach((chunk, index) => (wire += `${Buffer.byteLength(chunk).toString(16)}${index === 1 ? ";name=value" : ""}\r\n${chunk}\r\n`));
+		wire += "0\r\nX-Trailer: done\r\n\r\n";
+		const bytes = Buffer.from(wire);
+		const connection = await RawConnection.connect(target.host, target.port);
+		for (let offset = 0; offset < bytes.length; offset += 7) {
+			await connection.write(bytes.subarray(offset, offset + 7));
+			if (offset % 70 === 0) await pause(20);
+		}
+		await connection.until(() => parseResponses(connection.received).responses.length > 0, 10_000, "the echo");
+		const [response] = parseResponses(connection.received).responses;
+		connection.destroy();
+		assert.equal(response.status, 200);
+		const json = JSON.parse(response.body.toString());
+		assert.deepEqual([json.length, json.body, json.transferEncoding], [Buffer.byteLength(text), text, "chunked"]);
+	});
+
+	test("a body at the limit is echoed; one byte over gets 413 and the server serves others on", async () => {
+		const ws = new WebSocket(`ws://${target.host}:${target.port}/ws`);
+		await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+		const atLimit = await echo(Buffer.alloc(maxBody, 0x61), { "Content-Type": "text/plain" });
+		assert.equal(atLimit.status, 200);
+		assert.equal(atLimit.json.length, maxBody);
+		const over = await fetch(`${base}/api/echo`, { method: "POST", body: Buffer.alloc(maxBody + 1, 0x61), headers: { "Content-Type": "text/plain" } });
+		assert.equal(over.status, 413);
+		assert.equal(over.headers.get("connection"), "close");
+		await over.text();
+		const overCurl = await curl(["-H", "Content-Type: application/octet-stream", "--data-binary", "@-", `${base}/api/echo`], Buffer.alloc(maxBody + 1));
+		assert.equal(overCurl.status, 413);
+		// The same limit holds for a chunked body, whose size is known only as it comes.
+		const chunk = Buffer.alloc(600, 0x62);
+		const wire = Buffer.concat([
+			Buffer.from("POST /api/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"),
+			...[chunk, chunk].map((c) => Buffer.concat([Buffer.from(`${c.length.toString(16)}\r\n`), c, Buffer.from("\r\n")])),
+			Buffer.from("0\r\n\r\n"),
+		]);
+		assert.equal((await rawExchange(wire)).status, 413);
+		// The WebSocket client opened before is still served, and so are new requests.
+		const message = new Promise((resolve) => ws.once("message", (data) => resolve(String(data))));
+		ws.send("still here");
+		assert.equal(await message, "still here");
+		ws.close();
+		assert.equal((await echo("after", { "Content-Type": "text/plain" })).json.body, "after");
+	});
+});
+
+describe("errors", () => {
+	const host = () => `Host: ${target.host}:${target.port}`;
+
+	test("an unknown path gets 404 (fetch, curl)", async () => {
+		assert.equal((await fetch(`${base}/api/nothing`)).status, 404);
+		assert.equal((await curl([`${base}/nowhere?x=1`])).status, 404);
+	});
+
+	test("a known path with the wrong method gets 405 with Allow", async () => {
+		const deleted = await fetch(`${base}/api/status`, { method: "DELETE" });
+		assert.equal(deleted.status, 405);
+		assert.equal(deleted.headers.get("allow"), "GET, HEAD");
+		const got = await curl([`${base}/api/echo`]);
+		assert.equal(got.status, 405);
+		assert.equal(got.headers["allow"], "POST");
+		const put = await curl(["-X", "PUT", "--data-binary", "@-", `${base}/`], "x");
+		assert.equal(put.status, 405);
+	});
+
+	test("a malformed request line or header field gets 400", async () => {
+		assert.equal((await rawExchange("GET /api/status\r\n\r\n")).status, 400);
+		assert.equal((await rawExchange(`GET /api/status HTTP/1.1\r\n${host()}\r\nBad Header: x\r\n\r\n`)).status, 400);
+		assert.equal((await rawExchange(`GET /api/status HTTP/1.1\r\n${host()}\r\nNo-Colon\r\n\r\n`)).status, 400);
+	});
+
+	test("a body that cannot be delimited or decoded gets 400 or 501", async () => {
+		const both = `POST /api/echo HTTP/1.1\r\n${host()}\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`;
+		assert.equal((await rawExchange(both)).status, 400);
+		assert.equal((await rawExchange(`POST /api/echo HTTP/1.1\r\n${host()}\r\nContent-Length: -1\r\n\r\n`)).status, 400);
+		assert.equal((await rawExchange(`POST /api/echo HTTP/1.1\r\n${host()}\r\nTransfer-Encoding: gzip\r\n\r\n`)).status, 501);
+		assert.equal((await rawExchange(`POST /api/echo HTTP/1.1\r\n${host()}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n`)).status, 400);
+	});
+
+	test("a body declared JSON that is not JSON gets 400", async () => {
+		const { status: code, json } = await echo("{not json", { "Content-Type": "application/json" });
+		assert.equal(code, 400);
+		assert.equal(json.status, "error");
+	});
+
+	test("after all of these the server still echoes WebSocket messages", async () => {
+		const { echoes } = await nodeExchange(`ws://${target.host}:${target.port}/ws`, ["still there?"]);
+		assert.equal(String(echoes[0]?.data), "still there?");
+	});
+});
