@@ -264,6 +264,11 @@ export class WebSocketClient {
 				onError() {
 					if (attempt === client.#attempt) client.#transportEnded();
 				},
+				onTlsFailure(error: unknown) {
+					if (attempt !== client.#attempt) return;
+					client.#transport = undefined;
+					client.#fail("tls", `TLS with ${client.#label()} failed: ${(error as Error)?.message ?? error} (${client.#tlsHint()})`);
+				},
 			});
 		} catch (error) {
 			const message = (error as Error).message;

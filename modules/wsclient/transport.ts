@@ -5,6 +5,40 @@
 import TCP from "embedded:io/socket/tcp";
 import TLSSocket from "embedded:io/socket/tcp/tls";
 
+/**
+ * The TCP socket handed to the SDK's TLS socket. Its TLS stack runs inside this socket's
+ * callbacks and throws when the handshake fails (a certificate from another CA, expired, the
+ * wrong name, an alert: ssl_handshake.js); an exception escaping an I/O callback aborts XS. This
+ * subclass catches it in the callback, closes the socket and reports it through `onException`
+ * (an option tlssocket.js passes along with the others), so a wrong certificate is an error the
+ * client reports, not a crashed board.
+ */
+class GuardedTCP extends TCP {
+	constructor(options: Record<string, any>) {
+		const report: (error: unknown) => void = options.onException;
+		let socket: GuardedTCP | undefined;
+		let failed = false;
+		const guard = (callback: ((...args: any[]) => void) | undefined) =>
+			callback &&
+			function (this: unknown, ...args: unknown[]) {
+				if (failed) return;
+				try {
+					callback.apply(this, args);
+				} catch (error) {
+					failed = true;
+					try {
+						socket?.close();
+					} catch {
+						// already closed by the TLS stack
+					}
+					report(error);
+				}
+			};
+		super({ ...options, onReadable: guard(options.onReadable), onWritable: guard(options.onWritable), onError: guard(options.onError) } as never);
+		socket = this;
+	}
+}
+
 export interface TransportOptions {
 	/** Dotted IPv4. */
 	address: string;
@@ -18,6 +52,8 @@ export interface TransportOptions {
 	onWritable(count: number): void;
 	/** The connection failed, broke, or the peer closed it: ECMA-419 sockets have no onClose. */
 	onError(): void;
+	/** wss://: the TLS stack threw (the handshake failed); the transport is closed. */
+	onTlsFailure(error: unknown): void;
 }
 
 export interface Transport {
@@ -54,7 +90,13 @@ export function openTransport(options: TransportOptions): Transport {
 	let socket: Socket;
 	if (options.secure) {
 		// tlssocket.js builds its TCP socket with `new options.TCP.io({...options})`.
-		const tlsOptions = { ...socketOptions, TCP: { io: TCP }, host: options.host ?? options.address, secure: options.secure };
+		const tlsOptions = {
+			...socketOptions,
+			TCP: { io: GuardedTCP },
+			onException: (error: unknown) => options.onTlsFailure(error),
+			host: options.host ?? options.address,
+			secure: options.secure,
+		};
 		// The typings differ (the SDK's tls.d.ts under the root tsconfig, typings/sdk-gaps/tlssocket
 		// under mcconfig); neither knows every option.
 		socket = new TLSSocket(tlsOptions as never) as unknown as Socket;

@@ -236,6 +236,19 @@ function formatOption(realm: RealmServices, options: Record<string, unknown>): F
 	return format;
 }
 
+/**
+ * Host TLS (tls.ts) makes its TCP socket with the firmware's `TCP.io` class, as tlssocket.js does,
+ * but with this option: the socket connects nowhere (node:tls carries the bytes) and only keeps
+ * its callbacks, so TLS can throw inside them as the SDK's TLS stack does.
+ */
+export const carrierOption = Symbol("host TLS carrier");
+const carriers = new WeakMap<object, Callbacks>();
+
+/** The callbacks a carrier socket was made with (wrapped by whatever class the firmware gave). */
+export function carrierCallbacks(socket: object): Callbacks | undefined {
+	return carriers.get(socket);
+}
+
 function makeTCP(realm: RealmServices) {
 	return class TCP {
 		#format: Format = "buffer";
@@ -248,6 +261,10 @@ function makeTCP(realm: RealmServices) {
 				onWritable: callbackOption(realm, options, "onWritable"),
 				onError: callbackOption(realm, options, "onError"),
 			};
+			if (options[carrierOption as unknown as string]) {
+				carriers.set(this, callbacks);
+				return;
+			}
 			let channel: Channel;
 			if ("from" in options) {
 				const from = options.from as object;

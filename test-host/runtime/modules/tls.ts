@@ -9,13 +9,15 @@
 //   bytes "too large") and returns what is left less 32;
 // - onReadable(count) for one record's application data at a time; read(n) more than that
 //   throws "invalid"; read(buffer) fills what it can;
-// - every failure (refused, reset, peer close, bad certificate, wrong name, alert) is onError;
-//   the reason is traced ("TLS: ...") since onError carries none;
+// - a refused or broken TCP connection is onError (the reason is traced, "TLS: ..."); a failed
+//   handshake (bad certificate, wrong name, an alert) is thrown, as ssl_handshake.js throws, from
+//   inside a callback of the TCP socket made with the firmware's TCP.io class: unless that class
+//   catches it, the firmware aborts, as XS does on the chip;
 // - `this` inside the callbacks is the SDK's internal callbacks object, not the socket.
 import crypto from "node:crypto";
 import tls from "node:tls";
 import type { HostModuleFactory, RealmServices } from "../host-module.ts";
-import { addressOptions, kBufferSize } from "./tcp.ts";
+import { addressOptions, carrierCallbacks, carrierOption, kBufferSize } from "./tcp.ts";
 import { bytesOf, closedError, nextTurn, realmArrayBuffer, realmError } from "./realm-values.ts";
 
 /** tlssocket.js: "96 is an estimate of TLS overhead". */
@@ -146,6 +148,19 @@ function makeTLSSocket(realm: RealmServices) {
 			callbacks.onReadable = options.onReadable as State["callbacks"][string];
 			callbacks.onWritable = options.onWritable as State["callbacks"][string];
 			callbacks.onError = options.onError as State["callbacks"][string];
+			// tlssocket.js: `new options.TCP.io({...options, onReadable, onWritable, onError})`; the
+			// SDK's TLS stack runs inside those callbacks.
+			let handshakeFailure: unknown;
+			const thrower = () => {
+				if (handshakeFailure) throw handshakeFailure;
+			};
+			const carrier = new (TCP as new (options: object) => object)({
+				...options,
+				onReadable: thrower,
+				onWritable: thrower,
+				onError: thrower,
+				[carrierOption]: true,
+			});
 			const socket = tls.connect({ host: address, port, ...secureOptions(realm, host, secure) });
 			const state: State = { socket, callbacks, ready: false, failed: false, errorReported: false, tcpWritable: 0, records: [], data: undefined, position: 0, format: "buffer", nextRecordScheduled: false };
 			states.set(this, state);
@@ -161,7 +176,16 @@ function makeTLSSocket(realm: RealmServices) {
 				nextRecord(state);
 			});
 			socket.on("drain", () => writable(state));
-			socket.on("error", (error: Error) => fail(state, error.message));
+			socket.on("error", (error: Error & { code?: string }) => {
+				const connecting = ["ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "EPIPE"].includes(error.code ?? "");
+				if (state.ready || connecting) return fail(state, error.message);
+				// The handshake failed: thrown inside the transport's callback (see the top).
+				state.failed = state.errorReported = true;
+				socket.destroy();
+				handshakeFailure = realmError(realm, "Error", `TLS: ${error.message}`);
+				const onReadable = carrierCallbacks(carrier)?.onReadable;
+				if (onReadable) realm.invoke(onReadable, carrier, 1);
+			});
 			// session_419.js read(): close_notify (or the TCP stream ending) is onError.
 			socket.on("end", () => fail(state, undefined));
 			socket.on("close", () => fail(state, undefined));

@@ -73,16 +73,45 @@ for (const [what, name, ca, host] of [
 	["a certificate for another name", "server-wronghost", "ca.der", "localhost"],
 	["a host name the certificate does not carry", "server-rsa", "ca.der", "elsewhere.example"],
 ] as const) {
-	test(`${what} fails with onError and a traced reason`, async () => {
+	test(`${what}: the handshake failure is thrown inside the TCP.io socket's callback, which aborts unguarded firmware`, async () => {
 		const peer = await server(name);
 		const c = await connect(peer.port, (Resource) => ({ certificate: new Resource(ca) }), host);
-		await until(() => c.events.length > 0, "a callback");
-		assert.deepEqual(c.events, ["error"]);
-		assert.ok(c.t.traces.some((line) => line.startsWith("TLS: ")), `a reason is traced: ${c.t.traces.join(" | ")}`);
+		// ssl_handshake.js throws from inside the transport's onReadable; XS aborts on it.
+		await until(() => c.t.aborts.length > 0, "the abort");
+		assert.match(c.t.aborts[0].message, /^XS abort: unhandled exception\nError: TLS: /);
+		assert.deepEqual(c.events, [], "no onError: the exception is all there is");
 		c.t.stop();
 		peer.close();
 	});
 }
+
+test("a TCP.io class that catches what its callbacks throw turns the failure into its own error", async () => {
+	const peer = await server("server-rsa");
+	const t = await openRealm();
+	const { default: TLSSocket } = await t.load("embedded:io/socket/tcp/tls");
+	const { default: TCP } = await t.load("embedded:io/socket/tcp");
+	const { default: Resource } = await t.load("Resource");
+	const caught: string[] = [];
+	// What modules/wsclient/transport.ts does on the chip: a subclass whose callbacks catch.
+	class Guarded extends TCP {
+		constructor(options: Record<string, any>) {
+			const guard = (callback: any) => callback && function (this: unknown, ...args: unknown[]) {
+				try {
+					callback.apply(this, args);
+				} catch (error) {
+					caught.push((error as Error).message);
+				}
+			};
+			super({ ...options, onReadable: guard(options.onReadable), onWritable: guard(options.onWritable), onError: guard(options.onError) });
+		}
+	}
+	new TLSSocket({ TCP: { io: Guarded }, address: "127.0.0.1", port: peer.port, host: "localhost", secure: { certificate: new Resource("other-ca.der") } });
+	await until(() => caught.length > 0, "the caught failure");
+	assert.match(caught[0], /^TLS: /);
+	assert.equal(t.aborts.length, 0);
+	t.stop();
+	peer.close();
+});
 
 test("verify: false accepts what the CA does not sign", async () => {
 	const peer = await server("server-rsa");
@@ -93,11 +122,11 @@ test("verify: false accepts what the CA does not sign", async () => {
 	peer.close();
 });
 
-test("a TLS-1.3-only server fails", async () => {
+test("a TLS-1.3-only server fails the handshake (an alert, thrown like a bad certificate)", async () => {
 	const peer = await server("server-rsa", { minVersion: "TLSv1.3" });
 	const c = await connect(peer.port, (Resource) => ({ certificate: new Resource("ca.der") }));
-	await until(() => c.events.length > 0, "a callback");
-	assert.deepEqual(c.events, ["error"]);
+	await until(() => c.t.aborts.length > 0 || c.events.length > 0, "the failure");
+	assert.equal(c.events.includes("writable 1440"), false, "never connected");
 	c.t.stop();
 	peer.close();
 });

@@ -67,9 +67,9 @@ describe("wss:// servers signed by the CA", { timeout: 20_000 }, () => {
 describe("wss:// servers that must be refused", { timeout: 20_000 }, () => {
 	// The last pattern is the TLS socket's own trace of the reason (onError carries none).
 	const refused: Array<[ServerCertificate, string, RegExp]> = [
-		["other", "signed by a CA the client does not trust", /^TLS: .*(self-signed|issuer)/],
-		["expired", "expired", /^TLS: .*expired/],
-		["wronghost", "issued for another name (wrong.example)", /^TLS: .*(altnames|does not match)/],
+		["other", "signed by a CA the client does not trust", /TLS: .*(self-signed|issuer)/],
+		["expired", "expired", /TLS: .*expired/],
+		["wronghost", "issued for another name (wrong.example)", /TLS: .*(altnames|does not match)/],
 	];
 	for (const [kind, why, reason] of refused) {
 		test(`a server certificate ${why} fails with a TLS error and never opens`, async () => {
@@ -83,7 +83,8 @@ describe("wss:// servers that must be refused", { timeout: 20_000 }, () => {
 			await probe.next("state", 1, (event) => event.state === Stopped);
 			assert.equal(probe.events.some((event) => event.event === "open"), false);
 			assert.equal(server.events.length, 0, "no upgrade request reached the server");
-			assert.ok(probe.traces.some((line) => reason.test(line)), `traced: ${probe.traces.filter((line) => line.startsWith("TLS")).join(" / ")}`);
+			// The TLS stack's own reason, caught where it was thrown (wsclient/transport's guard).
+			assert.match(error.message, reason);
 		});
 	}
 
