@@ -13,6 +13,7 @@ import { acquireLock, type Lock } from "../toolchain/lock.ts";
 import { findSdk, projectRoot } from "../toolchain/sdk.ts";
 import { ensureDisplay, killOnExit } from "../toolchain/xvfb.ts";
 import { LogCollector } from "./log.ts";
+import { openPtyPair, type PtyPair } from "./pty.ts";
 import type { Target, TargetOptions } from "./target.ts";
 
 /** The line the echo server traces once it listens (the sim target waits for the same). */
@@ -38,51 +39,6 @@ function manifestConfig(): Record<string, unknown> {
 	}
 }
 
-export interface SerialPair {
-	/** The end the firmware opens (config atDevice). */
-	device: string;
-	/** The end a test opens. */
-	host: string;
-	close(): void;
-}
-
-/** A socat pty pair with links at fixed paths: atDevice is compiled into mc/config, so a path
- *  that stays the same lets the build be reused. The port lock makes the folder ours. */
-export async function openSerialPair(folder: string): Promise<SerialPair> {
-	fs.mkdirSync(folder, { recursive: true });
-	const device = path.join(folder, "at-device");
-	const host = path.join(folder, "at-host");
-	for (const link of [device, host]) fs.rmSync(link, { force: true });
-	let socat: ChildProcess;
-	try {
-		socat = spawn("socat", ["-d", "-d", `pty,raw,echo=0,link=${device}`, `pty,raw,echo=0,link=${host}`], {
-			stdio: ["ignore", "ignore", "pipe"],
-		});
-	} catch (error) {
-		throw new Error(`socat is needed for serial tests (Debian package socat): ${(error as Error).message}`);
-	}
-	killOnExit(socat);
-	let stderr = "";
-	socat.stderr!.setEncoding("utf8");
-	await new Promise<void>((resolve, reject) => {
-		socat.stderr!.on("data", (chunk: string) => {
-			stderr += chunk;
-			// socat logs this once both ends exist.
-			if (/starting data transfer loop/.test(stderr)) resolve();
-		});
-		socat.once("error", (error) => reject(new Error(`socat could not start (Debian package socat): ${error.message}`)));
-		socat.once("exit", (code) => reject(new Error(`socat exited with ${code}: ${stderr.trim()}`)));
-	});
-	return {
-		device,
-		host,
-		close() {
-			socat.kill();
-			for (const link of [device, host]) fs.rmSync(link, { force: true });
-		},
-	};
-}
-
 export async function startLinTarget(options: TargetOptions): Promise<LinTarget> {
 	findSdk();
 	const defaults = manifestConfig();
@@ -98,9 +54,9 @@ export async function startLinTarget(options: TargetOptions): Promise<LinTarget>
 	const portLock: Lock = await acquireLock(path.join(os.tmpdir(), `moddable-lin-port-${port}.lock`), `port ${port} for mcsim`);
 	cleanups.push(() => portLock.release());
 	try {
-		let serial: SerialPair | undefined;
+		let serial: PtyPair | undefined;
 		if (options.serial) {
-			serial = await openSerialPair(path.join(os.tmpdir(), `moddable-lin-port-${port}`));
+			serial = await openPtyPair(path.join(os.tmpdir(), `moddable-lin-port-${port}`));
 			cleanups.push(() => serial!.close());
 			config.atDevice = serial.device;
 			config.at = "true";

@@ -9,7 +9,8 @@ import path from "node:path";
 import { test } from "node:test";
 import { BuildError, buildLin } from "../../toolchain/build.ts";
 import { projectRoot, sdkAvailable, sdkMissingMessage } from "../../toolchain/sdk.ts";
-import { openSerialPair, startLinTarget, startMcsim } from "../../harness/lin.ts";
+import { startLinTarget, startMcsim } from "../../harness/lin.ts";
+import { openPtyPair } from "../../harness/pty.ts";
 import { python3 } from "../../harness/python.ts";
 
 const probe = path.join(projectRoot, "test-host/tests/toolchain/fixtures/probe/manifest.json");
@@ -93,7 +94,7 @@ test("a type error stops the lin build, and the next build does not pass on stal
 
 test("the lin target's pty pair reaches the firmware's serial port: bytes written to one end come back", async (t) => {
 	if (!needsSdk(t)) return;
-	const pair = await openSerialPair(path.join(os.tmpdir(), "moddable-toolchain-serial-echo"));
+	const pair = await openPtyPair(path.join(os.tmpdir(), "moddable-toolchain-serial-echo"));
 	try {
 		const build = await buildLin({ manifest: serialEcho, config: { atDevice: pair.device } });
 		const target = await startMcsim(build.mcSo, { ready: /^serial-echo: open / });
