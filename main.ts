@@ -2,25 +2,15 @@
 // name=value on the mcconfig / npm start command line, where values arrive as strings).
 import config from "mc/config";
 import Timer from "timer";
+import { flag as flagSetting, number as numberSetting } from "settings/values";
 import { startAtBridge } from "at/bridge";
 import { startEchoClient } from "wsclient/app";
 import { apiRoutes } from "wsserver/api";
 import { consoleRoute } from "wsserver/page";
 import { WebSocketServer, type Client } from "wsserver/server";
 
-function number(name: string, fallback: number): number {
-	const value = config[name];
-	if (value === undefined || value === "") return fallback;
-	const result = Number(value);
-	if (!Number.isFinite(result)) throw new Error(`mc/config ${name}: "${value}" is not a number`);
-	return result;
-}
-
-function flag(name: string, fallback: boolean): boolean {
-	const value = config[name];
-	if (value === undefined || value === "") return fallback;
-	return value === true || value === "true" || value === "1" || value === 1;
-}
+const number = (name: string, fallback: number) => numberSetting(config, name, fallback);
+const flag = (name: string, fallback: boolean) => flagSetting(config, name, fallback);
 
 function startEchoServer(): WebSocketServer {
 	return new WebSocketServer({

@@ -4,32 +4,11 @@
 // (name=value on the mcconfig command line).
 import { WebSocketClient } from "wsclient/client";
 import { ClientState } from "wsclient/state";
+import { flag, number, text } from "settings/values";
 
 export type EchoClientConfig = Readonly<Record<string, unknown>>;
 
 const stateNames = ["stopped", "connecting", "connected", "waiting to reconnect", "closing"];
-
-function text(config: EchoClientConfig, name: string, fallback: string): string {
-	const value = config[name];
-	return value === undefined ? fallback : String(value);
-}
-
-function number(config: EchoClientConfig, name: string, fallback: number): number {
-	const value = config[name];
-	if (value === undefined || value === "") return fallback;
-	// A flag given for a number: true takes the default, false is 0.
-	if (value === true || value === "true") return fallback;
-	if (value === false || value === "false") return 0;
-	const result = Number(value);
-	if (!Number.isFinite(result) || result < 0) throw new Error(`mc/config ${name}: "${value}" is not a number`);
-	return result;
-}
-
-function flag(config: EchoClientConfig, name: string, fallback: boolean): boolean {
-	const value = config[name];
-	if (value === undefined || value === "") return fallback;
-	return value === true || value === "true" || value === "1" || value === 1;
-}
 
 /** A resource name from the config; "" (or false) means none. */
 function resource(config: EchoClientConfig, name: string, fallback?: string): string | undefined {
