@@ -2,12 +2,13 @@
 // with the project's firmware modules (TypeScript, compiled by the same TypeScript the toolchain
 // pins) and host stand-ins for the Moddable modules the manifests bring. Needs Node's
 // --experimental-vm-modules.
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import vm from "node:vm";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import ts from "typescript";
+import type TypeScript from "typescript";
 import type { HostOptions, RealmServices } from "./host-module.ts";
 import { resolveManifest, type ResolvedManifest } from "./manifest.ts";
 import { loadHostModule } from "./sdk.ts";
@@ -272,6 +273,13 @@ function resolveSpecifier(specifier: string, from: string | undefined): string {
 }
 
 const compiled = new Map<string, { mtime: number; code: string }>();
+// TypeScript is large and slow to load: only a cache miss needs it.
+let typescript: typeof TypeScript | undefined;
+const loadTypeScript = () => (typescript ??= require("typescript") as typeof TypeScript);
+const typescriptVersion = (JSON.parse(fs.readFileSync(require.resolve("typescript/package.json"), "utf8")) as { version: string }).version;
+// Every sim target is a new process: what TypeScript made of a source is kept on disk, keyed by
+// the source and the compiler's version, so only changed files are compiled again.
+const diskCache = path.join(projectRoot, "node_modules", ".cache", "firmware-js");
 
 function compile(file: string): string {
 	const mtime = fs.statSync(file).mtimeMs;
@@ -280,6 +288,16 @@ function compile(file: string): string {
 	const source = fs.readFileSync(file, "utf8");
 	let code = source;
 	if (file.endsWith(".ts")) {
+		const key = crypto.createHash("sha256").update(typescriptVersion).update("\0").update(file).update("\0").update(source).digest("hex");
+		const cacheFile = path.join(diskCache, key + ".js");
+		try {
+			code = fs.readFileSync(cacheFile, "utf8");
+			compiled.set(file, { mtime, code });
+			return code;
+		} catch {
+			// not compiled yet
+		}
+		const ts = loadTypeScript();
 		const output = ts.transpileModule(source, {
 			fileName: file,
 			reportDiagnostics: true,
@@ -293,6 +311,13 @@ function compile(file: string): string {
 		const errors = (output.diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
 		if (errors.length) throw new Error(`${file}: ${ts.flattenDiagnosticMessageText(errors[0].messageText, "\n")}`);
 		code = output.outputText;
+		try {
+			fs.mkdirSync(diskCache, { recursive: true });
+			fs.writeFileSync(cacheFile + "." + process.pid, code);
+			fs.renameSync(cacheFile + "." + process.pid, cacheFile);
+		} catch {
+			// a read-only checkout just compiles every time
+		}
 	}
 	compiled.set(file, { mtime, code });
 	return code;
