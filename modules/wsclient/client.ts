@@ -90,6 +90,9 @@ export class WebSocketClient {
 	#deadline = 0;
 	#lastHeard = 0;
 	#pingSentAt = 0;
+	// Backpressure: while paused, received bytes stay in the socket (TCP holds the server back).
+	#paused = false;
+	#unread = false;
 	#timer: Timer | undefined;
 	#timerAt = 0;
 
@@ -125,6 +128,22 @@ export class WebSocketClient {
 	/** Bytes queued and not yet handed to the socket. */
 	get bufferedAmount(): number {
 		return this.#queue?.queued ?? 0;
+	}
+
+	/** Stops taking received bytes from the socket until resumeReading(): the consumer cannot keep
+	 *  up (the AT bridge's UART), so TCP flow control holds the server back instead of this device
+	 *  buffering without bound. */
+	pauseReading(): void {
+		this.#paused = true;
+	}
+
+	resumeReading(): void {
+		if (!this.#paused) return;
+		this.#paused = false;
+		if (this.#unread && this.#transport) {
+			this.#unread = false;
+			this.#receive(0);
+		}
 	}
 
 	/** Sends a whole message, a string as text and bytes as binary. False when not connected or
@@ -282,6 +301,12 @@ export class WebSocketClient {
 	}
 
 	#receive(_count: number) {
+		if (this.#paused) {
+			// Data has arrived: the link is alive (keep-alive), it is just not read yet.
+			this.#unread = true;
+			this.#lastHeard = Date.now();
+			return;
+		}
 		const buffer = this.#transport!.read();
 		if (!buffer) return;
 		this.#lastHeard = Date.now();
@@ -516,7 +541,9 @@ export class WebSocketClient {
 				break;
 			case ClientState.Connected:
 				if (this.#pingSentAt) {
-					if (now - this.#pingSentAt >= this.#pongTimeout) this.#fail("keepalive", `no pong from ${this.#label()} within ${this.#pongTimeout} ms`);
+					// While reading is paused with data waiting, the pong may be among it: not a dead link.
+					if (this.#paused && this.#unread) this.#pingSentAt = now;
+					else if (now - this.#pingSentAt >= this.#pongTimeout) this.#fail("keepalive", `no pong from ${this.#label()} within ${this.#pongTimeout} ms`);
 				} else if (this.#pingInterval && now - this.#lastHeard >= this.#pingInterval) {
 					// ESP-AT §3.8: an empty ping after the idle interval; its pong deadline starts.
 					this.#pingSentAt = now;
