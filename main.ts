@@ -4,6 +4,11 @@ import config from "mc/config";
 import Timer from "timer";
 import { flag as flagSetting, number as numberSetting } from "settings/values";
 import { startAtBridge } from "at/bridge";
+import { boardClock, boardNetwork, preferenceStore } from "at/board";
+import { sntpCommands } from "at/sntp";
+import { sysmfgCommands } from "at/sysmfg";
+import { websocketCommands } from "at/websocket";
+import { wifiCommands } from "at/wifi";
 import { startEchoClient } from "wsclient/app";
 import { apiRoutes } from "wsserver/api";
 import { consoleRoute } from "wsserver/page";
@@ -49,6 +54,17 @@ function startAtConsole() {
 			commit: "moddable",
 			compiled: "",
 			bin: String(config.atBinVersion),
+		},
+		// ESP-AT's registration order (AT+CMD?, spec §2.1): base and system, Wi-Fi, TCP/IP, WebSocket.
+		tables(urc) {
+			const store = preferenceStore({ maxValue: number("atPreferenceValue", 4000) });
+			const clock = boardClock(urc);
+			return [
+				sysmfgCommands({ store }),
+				wifiCommands(boardNetwork(urc)),
+				sntpCommands({ clock: clock.clock, configure: clock.configure }),
+				websocketCommands({ store, urc, log: (message) => trace(message + "\n") }),
+			];
 		},
 	});
 }

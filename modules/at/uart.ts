@@ -18,11 +18,14 @@ export interface UartOptions {
 	onReceive(bytes: Uint8Array): void;
 	/** Output was refused because the queue was full: those bytes are lost. */
 	onOverflow?(lost: number): void;
+	/** The port took bytes and has room again (after each write budget). */
+	onDrain?(): void;
 }
 
 // lin's serial rejects a single write over 1024 bytes; the chips' UART drivers take no more at
 // once either, so one limit serves everywhere.
 const maxWrite = 1024;
+const defaultMaxQueue = 16384;
 
 export class UartTransport {
 	readonly #serial: InstanceType<typeof Serial>;
@@ -31,7 +34,7 @@ export class UartTransport {
 
 	constructor(options: UartOptions) {
 		this.#options = options;
-		this.#queue = new WriteQueue(options.maxQueue ?? 16384, maxWrite);
+		this.#queue = new WriteQueue(options.maxQueue ?? defaultMaxQueue, maxWrite);
 		const transport = this;
 		// Only the keys the configuration gives are passed: a device path where the platform's
 		// manifest config names one (lin), a port and pins where it names those (the chips).
@@ -47,6 +50,7 @@ export class UartTransport {
 			onWritable(count: number) {
 				transport.#queue.grant(count);
 				transport.#flush();
+				transport.#options.onDrain?.();
 			},
 		} as unknown as ConstructorParameters<typeof Serial>[0]);
 	}
@@ -63,6 +67,11 @@ export class UartTransport {
 	/** Bytes still waiting for the port. */
 	get queued(): number {
 		return this.#queue.queued;
+	}
+
+	/** The most bytes that may wait for the port. */
+	get maxQueue(): number {
+		return this.#options.maxQueue ?? defaultMaxQueue;
 	}
 
 	#flush() {

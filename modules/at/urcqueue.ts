@@ -1,0 +1,99 @@
+// The URC path of the bridge (ESP-AT spec §1.10): every URC goes out whole, in the order it was
+// made. The UART is the slowest link in the chain: `+WS_DATA` is written only while the UART's
+// queue has room for it, so command answers always find room behind it; until then it waits here,
+// in a bounded queue. Actions queued with after() (a command's final result) keep their place
+// behind the URCs printed before them.
+import type { Output } from "at/writer";
+
+export interface UrcQueueOptions {
+	/** Writes one URC's parts, together. */
+	write(parts: Output[]): void;
+	/** Bytes the transport takes now without exceeding its share for URCs. */
+	room(): number;
+	/** Most `+WS_DATA` bytes waiting here. */
+	limit: number;
+	/** `+WS_DATA` refused because the queue is full: those bytes are lost. */
+	onLost?(bytes: number): void;
+}
+
+type Entry = { parts: Output[]; size: number; data: boolean } | { action: () => void };
+
+export class UrcQueue {
+	readonly #options: UrcQueueOptions;
+	#entries: Entry[] = [];
+	#waiting = 0;
+	#resumes: Array<() => void> = [];
+
+	constructor(options: UrcQueueOptions) {
+		this.#options = options;
+	}
+
+	/** `+WS_DATA` bytes waiting for the UART. */
+	get waiting(): number {
+		return this.#waiting;
+	}
+
+	/** One URC. Data URCs (`+WS_DATA`) count against the limit; the others always queue. */
+	print(parts: Output[], data = false): void {
+		let size = 0;
+		for (const part of parts) size += part.length; // strings here are ASCII
+		if (!this.#entries.length && size <= this.#options.room()) {
+			this.#options.write(parts);
+			return;
+		}
+		if (data) {
+			if (this.#waiting + size > this.#options.limit) {
+				this.#options.onLost?.(size);
+				return;
+			}
+			this.#waiting += size;
+		}
+		this.#entries.push({ parts, size, data });
+	}
+
+	/** Runs the action once every URC printed before it was written. */
+	after(action: () => void): void {
+		if (!this.#entries.length) action();
+		else this.#entries.push({ action });
+	}
+
+	/** The transport has room again. */
+	drain(): void {
+		while (this.#entries.length) {
+			const entry = this.#entries[0];
+			if ("action" in entry) {
+				this.#entries.shift();
+				entry.action();
+				continue;
+			}
+			// A control URC never waits behind the limit for long: it goes when the UART has room.
+			if (entry.size > this.#options.room()) break;
+			this.#entries.shift();
+			if (entry.data) this.#waiting -= entry.size;
+			this.#options.write(entry.parts);
+		}
+		this.#resumeIfRoom();
+	}
+
+	/** Whether `+WS_DATA` waits here past half the limit: the links should stop reading. */
+	get congested(): boolean {
+		return this.#waiting * 2 >= this.#options.limit;
+	}
+
+	/** Calls `resume` once the queue has drained to a quarter of its limit. */
+	whenRoom(resume: () => void): void {
+		if (!this.#resumes.includes(resume)) this.#resumes.push(resume);
+	}
+
+	#resumeIfRoom() {
+		if (!this.#resumes.length || this.#waiting * 4 > this.#options.limit) return;
+		for (const resume of this.#resumes.splice(0)) resume();
+	}
+
+	/** A restart: nothing waiting is printed. */
+	clear(): void {
+		this.#entries = [];
+		this.#waiting = 0;
+		this.#resumes = [];
+	}
+}
