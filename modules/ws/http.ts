@@ -83,6 +83,14 @@ export interface HttpResponse {
 	headers: HttpHeaders;
 }
 
+/** The bytes of `a` then `b`, in a new array: input that must wait for the bytes after it. */
+export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+	const result = new Uint8Array(a.length + b.length);
+	result.set(a);
+	result.set(b, a.length);
+	return result;
+}
+
 /** RFC 9112 §2.1: the head ends with an empty line. */
 const CR = 13;
 const LF = 10;

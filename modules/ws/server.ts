@@ -1,7 +1,7 @@
 // The server side of a connection: RFC 6455 §4.2 opening handshake on top of the shared Protocol.
 import { InvalidStateError } from "ws/errors";
 import { checkRequest, encodeAccept, encodeRejection, isRejection, type AcceptedRequest, type Rejection } from "ws/handshake";
-import { HeadReader, HttpError, StatusText, parseRequest, type HttpRequest } from "ws/http";
+import { HeadReader, HttpError, StatusText, concatBytes, parseRequest, type HttpRequest } from "ws/http";
 import { Protocol, State, type ProtocolOptions } from "ws/protocol";
 
 export interface ServerOptions extends ProtocolOptions {
@@ -68,7 +68,7 @@ export class ServerProtocol extends Protocol {
 
 	protected override receiveHandshake(bytes: Uint8Array): void {
 		if (this.#request) {
-			if (this.#accepted) this.#pending = this.#pending ? concat(this.#pending, bytes) : bytes.slice();
+			if (this.#accepted) this.#pending = this.#pending ? concatBytes(this.#pending, bytes) : bytes.slice();
 			return;
 		}
 		let request: HttpRequest;
@@ -90,9 +90,3 @@ export class ServerProtocol extends Protocol {
 	}
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-	const result = new Uint8Array(a.length + b.length);
-	result.set(a);
-	result.set(b, a.length);
-	return result;
-}

@@ -5,7 +5,7 @@
 import Listener from "embedded:io/socket/listener";
 import TCP from "embedded:io/socket/tcp";
 import Timer from "timer";
-import { HeadReader, HttpError, bodyFraming, encodeResponse, keepsAlive, parseRequest, type HttpRequest } from "ws/http";
+import { HeadReader, HttpError, bodyFraming, concatBytes, encodeResponse, keepsAlive, parseRequest, type HttpRequest } from "ws/http";
 import { CloseCode } from "ws/close";
 import { State, type Payload, type ProtocolEvent } from "ws/protocol";
 import { ServerProtocol } from "ws/server";
@@ -71,12 +71,6 @@ function noRandom(): Uint8Array {
 	throw new Error("a server does not mask");
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-	const result = new Uint8Array(a.length + b.length);
-	result.set(a);
-	result.set(b, a.length);
-	return result;
-}
 
 function bodyBytes(body: HttpAnswer["body"]): Uint8Array {
 	if (body === undefined) return new Uint8Array(0);
@@ -204,7 +198,7 @@ export class Client {
 			return;
 		}
 		if (this.#closeAfterFlush && !this.#exchange) return; // answered for the last time: the rest is ignored
-		const input = this.#input ? concat(this.#input, bytes) : bytes;
+		const input = this.#input ? concatBytes(this.#input, bytes) : bytes;
 		// Pipelined requests wait while an answer goes out; a peer that keeps sending without
 		// reading the answers is dropped before it exhausts memory. (A body being read is taken
 		// as it comes and kept by nobody but the route.)
