@@ -100,10 +100,14 @@ export function resolveManifest(manifestPath: string, platform: string): Resolve
 	// manifest's platform section after its base), so the app's own config wins.
 	for (const config of configs) Object.assign(result.config, config);
 
+	// mcconfig (tools/mcconfig.js filterPreload, SDK 8.2) matches a wildcard preload ("ws/*") against
+	// JavaScript modules only: TypeScript modules are preloaded only when named one by one. The
+	// host follows the same rule, so a module the chip would build in RAM is not frozen here.
 	for (const { name } of pendingPreloads) {
 		if (name.endsWith("*")) {
 			const prefix = name.slice(0, -1);
-			for (const key of result.modules.keys()) if (key.startsWith(prefix)) result.preload.add(key);
+			for (const [key, source] of result.modules)
+				if (key.startsWith(prefix) && !(source.kind === "file" && source.file.endsWith(".ts"))) result.preload.add(key);
 		} else result.preload.add(name);
 	}
 	return result;
