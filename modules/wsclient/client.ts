@@ -14,6 +14,7 @@ import { ClientError, type ClientErrorKind } from "wsclient/errors";
 import { random } from "wsclient/random";
 import { resolveIPv4 } from "wsclient/resolve";
 import { ClientState } from "wsclient/state";
+import { tlsAvailable } from "wsclient/tls";
 import { openTransport, type Transport } from "wsclient/transport";
 
 export interface WebSocketClientOptions {
@@ -109,6 +110,8 @@ export class WebSocketClient {
 		this.#pongTimeout = options.pongTimeout ?? 10_000;
 		this.#reconnect = options.reconnect ?? 0;
 		this.#closeTimeout = options.closeTimeout ?? 5_000;
+		// A build without TLS (wsclient/notls) refuses wss:// now, not at every reconnect.
+		if (this.#uri.secure && !tlsAvailable) throw new Error(`${options.url}: wss:// is not in this build (it has no TLS)`);
 		// Certificates and keys are checked now: what the SDK's TLS cannot use throws here.
 		this.#secure = this.#uri.secure ? secureOptions(options.tls) : undefined;
 		// The first attempt starts from the run loop, so that no callback runs inside the constructor.

@@ -1,43 +1,10 @@
-// The byte stream under a WebSocket: embedded:io/socket/tcp for ws://, the SDK's ECMA-419 TLS
-// socket (examples/io/tcp/tlssocket) over it for wss://. Both take their callbacks in the
-// constructor; inside the TLS socket's callbacks `this` is an internal object, not the socket, so
-// neither is relied on: the callbacks here close over what they need.
+// The byte stream under a WebSocket: embedded:io/socket/tcp for ws://, and for wss:// the TLS
+// socket of wsclient/tls (the SDK's, in builds that include modules/wsclient/tls; a refusal in
+// builds without TLS). Both take their callbacks in the constructor; inside the TLS socket's
+// callbacks `this` is an internal object, not the socket, so neither is relied on: the callbacks
+// here close over what they need.
 import TCP from "embedded:io/socket/tcp";
-import TLSSocket from "embedded:io/socket/tcp/tls";
-
-/**
- * The TCP socket handed to the SDK's TLS socket. Its TLS stack runs inside this socket's
- * callbacks and throws when the handshake fails (a certificate from another CA, expired, the
- * wrong name, an alert: ssl_handshake.js); an exception escaping an I/O callback aborts XS. This
- * subclass catches it in the callback, closes the socket and reports it through `onException`
- * (an option tlssocket.js passes along with the others), so a wrong certificate is an error the
- * client reports, not a crashed board.
- */
-class GuardedTCP extends TCP {
-	constructor(options: Record<string, any>) {
-		const report: (error: unknown) => void = options.onException;
-		let socket: GuardedTCP | undefined;
-		let failed = false;
-		const guard = (callback: ((...args: any[]) => void) | undefined) =>
-			callback &&
-			function (this: unknown, ...args: unknown[]) {
-				if (failed) return;
-				try {
-					callback.apply(this, args);
-				} catch (error) {
-					failed = true;
-					try {
-						socket?.close();
-					} catch {
-						// already closed by the TLS stack
-					}
-					report(error);
-				}
-			};
-		super({ ...options, onReadable: guard(options.onReadable), onWritable: guard(options.onWritable), onError: guard(options.onError) } as never);
-		socket = this;
-	}
-}
+import { openTlsSocket } from "wsclient/tls";
 
 export interface TransportOptions {
 	/** Dotted IPv4. */
@@ -64,10 +31,27 @@ export interface Transport {
 	close(): void;
 }
 
-interface Socket {
+/** What the transport needs of a TCP or TLS socket. */
+export interface Socket {
 	read(): unknown;
 	write(bytes: Uint8Array): unknown;
 	close(): unknown;
+}
+
+/** The options wsclient/tls's openTlsSocket takes: a TCP socket's, and the TLS ones. */
+export interface TlsSocketOptions {
+	address: string;
+	port: number;
+	nodelay: boolean;
+	format: "buffer";
+	/** For SNI and the certificate's name check. */
+	host: string;
+	secure: Record<string, unknown>;
+	onReadable(count: number): void;
+	onWritable(count: number): void;
+	onError(): void;
+	/** The TLS stack threw (the handshake failed); the socket is closed. */
+	onException(error: unknown): void;
 }
 
 /** Opens the connection; throws what the socket's constructor throws (bad options, bad certificate). */
@@ -87,22 +71,14 @@ export function openTransport(options: TransportOptions): Transport {
 			options.onError();
 		},
 	};
-	let socket: Socket;
-	if (options.secure) {
-		// tlssocket.js builds its TCP socket with `new options.TCP.io({...options})`.
-		const tlsOptions = {
-			...socketOptions,
-			TCP: { io: GuardedTCP },
-			onException: (error: unknown) => options.onTlsFailure(error),
-			host: options.host ?? options.address,
-			secure: options.secure,
-		};
-		// The typings differ (the SDK's tls.d.ts under the root tsconfig, typings/sdk-gaps/tlssocket
-		// under mcconfig); neither knows every option.
-		socket = new TLSSocket(tlsOptions as never) as unknown as Socket;
-	} else {
-		socket = new TCP(socketOptions) as unknown as Socket;
-	}
+	const socket: Socket = options.secure
+		? openTlsSocket({
+				...socketOptions,
+				onException: (error: unknown) => options.onTlsFailure(error),
+				host: options.host ?? options.address,
+				secure: options.secure,
+			})
+		: (new TCP(socketOptions) as unknown as Socket);
 	return {
 		read() {
 			return socket.read() as ArrayBuffer | undefined;
