@@ -28,7 +28,7 @@ function startEchoServer(): WebSocketServer {
 		handshakeTimeout: number("wsHandshakeTimeout", 10_000),
 		maxBody: number("wsMaxBody", 4096),
 		greeting: String(config.wsGreeting ?? ""),
-		routes: [consoleRoute("/"), ...apiRoutes({ version: String(config.version ?? "") })],
+		routes: [consoleRoute("/"), ...apiRoutes({ version: String(config.version ?? ""), profile: String(config.profile ?? "") })],
 		onMessage(client: Client, data: string | ArrayBuffer) {
 			// The echo: the same message back, text as text and binary as binary.
 			client.send(data);

@@ -1,34 +1,30 @@
 // The small JSON API on the server's port: GET /api/status tells what the device is doing,
 // POST /api/echo answers a body with what was received (libwebsockets' http_server_post example:
 // {"status": "success", "message": "Received your request."}).
-import Instrumentation from "instrumentation";
 import type { HttpRequest } from "ws/http";
 import { isValidUtf8 } from "ws/utf8";
+import { heapMonitor } from "wsserver/memory";
 import type { HttpAnswer, HttpExchange, HttpRoute, ServerView } from "wsserver/route";
 
 export interface ApiOptions {
 	/** The firmware version reported by /api/status (mc/config "version"). */
 	version: string;
+	/** The build's profile (mc/config "profile": esp32, esp8266). */
+	profile?: string;
 }
 
 /** GET /api/status and POST /api/echo. */
 export function apiRoutes(options: ApiOptions): HttpRoute[] {
-	return [statusRoute(options.version), echoRoute()];
+	return [statusRoute(options.version, "/api/status", options.profile), echoRoute()];
 }
 
 function json(status: number, value: unknown): HttpAnswer {
 	return { status, headers: [["Content-Type", "application/json"], ["Cache-Control", "no-store"]], body: JSON.stringify(value) + "\n" };
 }
 
-// A figure of the SDK's instrumentation (modules/base/instrumentation): undefined where the build
-// or platform does not keep it (a release build without -i), reported as null.
-function instrument(name: "XS Slot Heap Used" | "XS Chunk Heap Used" | "System Free Memory"): number | null {
-	const index = Instrumentation.map(name);
-	if (index === undefined) return null;
-	return Instrumentation.get(index) ?? null;
-}
-
-export function statusRoute(version: string, path = "/api/status"): HttpRoute {
+export function statusRoute(version: string, path = "/api/status", profile = ""): HttpRoute {
+	// Made when the route is: the heap figures are sampled from then on.
+	const heap = heapMonitor();
 	return {
 		path,
 		methods: ["GET"],
@@ -37,12 +33,9 @@ export function statusRoute(version: string, path = "/api/status"): HttpRoute {
 				end: () =>
 					json(200, {
 						version,
+						profile,
 						uptimeMs: Date.now() - server.startedAt,
-						memory: {
-							slotHeapUsed: instrument("XS Slot Heap Used"),
-							chunkHeapUsed: instrument("XS Chunk Heap Used"),
-							systemFree: instrument("System Free Memory"),
-						},
+						memory: heap(),
 						websocket: { path: server.path, clients: server.clientCount },
 						connections: server.connectionCount,
 						links: server.links(),
