@@ -63,7 +63,7 @@ function startAtConsole() {
 				sysmfgCommands({ store }),
 				wifiCommands(boardNetwork(urc)),
 				sntpCommands({ clock: clock.clock, configure: clock.configure }),
-				websocketCommands({ store, urc, log: (message) => trace(message + "\n") }),
+				websocketCommands({ store, urc, links: number("atLinks", 3), log: (message) => trace(message + "\n") }),
 			];
 		},
 	});

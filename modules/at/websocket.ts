@@ -15,8 +15,8 @@ import type { Call, Command, CommandTable } from "at/table";
 import { defaultDataFormat, formatData, type DataFormat } from "at/wsdata";
 import type { Output } from "at/writer";
 
-/** §3.0: link ids 0, 1, 2. */
-export const linkCount = 3;
+/** §3.0: link ids 0, 1, 2; a smaller build may offer fewer (ids beyond them answer ERROR). */
+export const maxLinkCount = 3;
 /** §3.4: the largest AT+WSSEND payload (master; 8192 in the releases). */
 export const maxSendLength = 16384;
 /** §3.1: buffer_size range and default. */
@@ -56,6 +56,8 @@ export interface WebSocketOptions {
 	/** AT+SYSMFG's store (§2.4): wss_ca, wss_cert and wss_key, read when AT+WSCFG runs. */
 	store: ManufacturingStore;
 	urc: UrcOutput;
+	/** How many links (ids 0 to links - 1): 1 to 3, default 3. */
+	links?: number;
 	/** Diagnostics (why a connection failed); default: none. */
 	log?(message: string): void;
 }
@@ -97,6 +99,7 @@ const COLON = 0x3a;
 export function websocketCommands(options: WebSocketOptions): CommandTable {
 	const { store, urc } = options;
 	const log = options.log ?? (() => {});
+	const linkCount = Math.max(1, Math.min(maxLinkCount, options.links ?? maxLinkCount));
 	const links: Link[] = [];
 	for (let id = 0; id < linkCount; id++)
 		links.push({ id, config: undefined, format: { ...defaultDataFormat }, client: undefined, uri: "", bufferSize: defaultBufferSize, opening: undefined });

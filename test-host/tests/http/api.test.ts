@@ -3,10 +3,10 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
-import fs from "node:fs";
 import path from "node:path";
 import WebSocket from "ws";
 import { startTarget, targetKind, type Target } from "../../harness/target.ts";
+import { resolveManifest } from "../../runtime/manifest.ts";
 import { projectRoot } from "../../runtime/realm.ts";
 import { nodeExchange } from "../../clients/peers.ts";
 import { RawConnection } from "../../clients/raw.ts";
@@ -15,7 +15,7 @@ import { curl, eventually, parseResponses, pause } from "./helpers.ts";
 const maxBody = 1000;
 const maxClients = 3;
 const config = { wsMaxBody: maxBody, wsMaxClients: maxClients };
-const manifest = JSON.parse(fs.readFileSync(path.join(projectRoot, "manifest.json"), "utf8"));
+const manifest = resolveManifest(path.join(projectRoot, "manifest.json"), "lin");
 let target: Target;
 let base: string;
 
@@ -56,6 +56,7 @@ describe("GET /api/status", () => {
 		assert.equal(body.version, manifest.config.version);
 		assert.equal(typeof body.uptimeMs, "number");
 		assert.ok(body.uptimeMs >= 0);
+		assert.equal(body.profile, manifest.config.profile);
 		assert.ok(body.memory.systemFree === null || body.memory.systemFree > 0);
 		if (targetKind() === "lin") {
 			// A debug build keeps the SDK's instrumentation: live heap after a collection, and peaks.
