@@ -58,11 +58,10 @@ function startAtConsole() {
 		// ESP-AT's registration order (AT+CMD?, spec §2.1): base and system, Wi-Fi, TCP/IP, WebSocket.
 		tables(urc) {
 			const store = preferenceStore({ maxValue: number("atPreferenceValue", 4000) });
-			const clock = boardClock(urc);
 			return [
 				sysmfgCommands({ store }),
 				wifiCommands(boardNetwork(urc)),
-				sntpCommands({ clock: clock.clock, configure: clock.configure }),
+				sntpCommands(boardClock(urc)),
 				websocketCommands({ store, urc, links: number("atLinks", 3), log: (message) => trace(message + "\n") }),
 			];
 		},
