@@ -8,7 +8,7 @@ import { flag, number, text } from "settings/values";
 
 export type EchoClientConfig = Readonly<Record<string, unknown>>;
 
-const stateNames = ["stopped", "connecting", "connected", "waiting to reconnect", "closing"];
+const stateNames = Object.freeze(["stopped", "connecting", "connected", "waiting to reconnect", "closing"]);
 
 /** A resource name from the config; "" (or false) means none. */
 function resource(config: EchoClientConfig, name: string, fallback?: string): string | undefined {

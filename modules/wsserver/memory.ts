@@ -28,37 +28,51 @@ function read(index: number | undefined): number | undefined {
 }
 
 /**
- * Starts sampling (where the build keeps the figures) and returns the report function. Called
- * at run time: the instrumentation's functions are native, not there while modules preload.
+ * The heap figures for /api/status. Made at run time: the instrumentation's functions are native,
+ * not there while modules preload. Where the build keeps the figures, it samples the peaks from
+ * then on.
  */
-export function heapMonitor(): () => HeapReport {
-	const slotIndex = Instrumentation.map("XS Slot Heap Used");
-	const chunkIndex = Instrumentation.map("XS Chunk Heap Used");
-	const collectionIndex = Instrumentation.map("XS Garbage Collection Count");
-	const freeIndex = Instrumentation.map("System Free Memory");
-	// 0 where the platform does not keep it (lin): the chips report the system heap's free bytes.
-	const systemFree = () => read(freeIndex) || null;
-	if (read(slotIndex) === undefined || read(chunkIndex) === undefined)
-		return () => ({ instrumented: false, note: "this build keeps no XS heap figures (they need the SDK's instrumentation: mcconfig -d or -i)", systemFree: systemFree() });
-	let peakSlots = 0;
-	let peakChunks = 0;
-	const sample = () => {
-		const slots = read(slotIndex)!;
-		const chunks = read(chunkIndex)!;
-		if (slots > peakSlots) peakSlots = slots;
-		if (chunks > peakChunks) peakChunks = chunks;
-	};
-	sample();
-	Timer.repeat(sample, samplePeriod);
-	return () => {
-		sample();
+export class HeapMonitor {
+	readonly #slots: number | undefined;
+	readonly #chunks: number | undefined;
+	readonly #collections: number | undefined;
+	readonly #free: number | undefined;
+	#peakSlots = 0;
+	#peakChunks = 0;
+
+	constructor() {
+		this.#free = Instrumentation.map("System Free Memory");
+		const slots = Instrumentation.map("XS Slot Heap Used");
+		const chunks = Instrumentation.map("XS Chunk Heap Used");
+		if (read(slots) === undefined || read(chunks) === undefined) return;
+		this.#slots = slots;
+		this.#chunks = chunks;
+		this.#collections = Instrumentation.map("XS Garbage Collection Count");
+		this.#sample();
+		Timer.repeat(() => this.#sample(), samplePeriod);
+	}
+
+	#sample() {
+		const slots = read(this.#slots)!;
+		const chunks = read(this.#chunks)!;
+		if (slots > this.#peakSlots) this.#peakSlots = slots;
+		if (chunks > this.#peakChunks) this.#peakChunks = chunks;
+	}
+
+	/** Collects garbage first (where the figures are kept): the live figures are what the app holds. */
+	report(): HeapReport {
+		// 0 where the platform does not keep it (lin): the chips report the system heap's free bytes.
+		const systemFree = read(this.#free) || null;
+		if (this.#slots === undefined)
+			return { instrumented: false, note: "this build keeps no XS heap figures (they need the SDK's instrumentation: mcconfig -d or -i)", systemFree };
+		this.#sample();
 		Debug.gc();
 		return {
 			instrumented: true,
-			slotHeap: { live: read(slotIndex)!, peak: peakSlots },
-			chunkHeap: { live: read(chunkIndex)!, peak: peakChunks },
-			collections: read(collectionIndex) ?? null,
-			systemFree: systemFree(),
+			slotHeap: { live: read(this.#slots)!, peak: this.#peakSlots },
+			chunkHeap: { live: read(this.#chunks)!, peak: this.#peakChunks },
+			collections: read(this.#collections) ?? null,
+			systemFree,
 		};
-	};
+	}
 }
