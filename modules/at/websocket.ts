@@ -72,6 +72,7 @@ interface LinkConfig {
 
 interface Link {
 	readonly id: number;
+	readonly table: WebSocketTable;
 	/** §3.0: from AT+WSCFG until the client it configured ends. */
 	config: LinkConfig | undefined;
 	/** §3.5: until restart. */
@@ -111,7 +112,7 @@ export class WebSocketTable implements CommandTable {
 		this.log = options.log ?? ignore;
 		const linkCount = Math.max(1, Math.min(maxLinkCount, options.links ?? maxLinkCount));
 		const links: Link[] = [];
-		for (let id = 0; id < linkCount; id++) links.push({ id, config: undefined, format: defaultDataFormat, client: undefined, uri: "", bufferSize: defaultBufferSize, opening: undefined });
+		for (let id = 0; id < linkCount; id++) links.push({ id, table: this, config: undefined, format: defaultDataFormat, client: undefined, uri: "", bufferSize: defaultBufferSize, opening: undefined });
 		this.links = links;
 	}
 
@@ -293,51 +294,12 @@ function open(call: Call, parameters: Parameters, table: WebSocketTable): Result
 			pongTimeout: (config?.pongTimeout ?? defaultPongTimeout) * 1000,
 			reconnect: reconnectDelay,
 			tls: config?.tls ?? { verify: false },
-			onOpen() {
-				if (target.client !== this) return;
-				table.urc.print([`+WS_CONNECTED:${target.id}\r\n`]);
-				const opening = target.opening;
-				if (opening) {
-					Timer.clear(opening.timer);
-					target.opening = undefined;
-					table.urc.after(() => opening.call.finish(Result.OK));
-				}
-			},
-			onChunk(opcode, fin, frameLength, offset, bytes) {
-				if (target.client !== this) return;
-				table.urc.print(formatData(target.id, target.format, { opcode, fin, frameLength, offset, bytes }), true);
-				// Backpressure: a link that outruns the UART stops reading until the UART
-				// catches up, and TCP holds its server back; no +WS_DATA is dropped.
-				if (table.urc.congested()) {
-					const client = this;
-					client.pauseReading();
-					table.urc.whenRoom(() => client.resumeReading());
-				}
-			},
-			onClose(_code, _reason, wasClean) {
-				if (target.client !== this) return;
-				if (wasClean) {
-					// §3.7: a close frame from the server frees the link at once; the client
-					// answers it and closes TCP in the background.
-					table.urc.print([`+WS_CLOSED:${target.id}\r\n`]);
-					release(target, false);
-					return;
-				}
-				table.urc.print([`+WS_DISCONNECTED:${target.id}\r\n`]);
-				const opening = target.opening;
-				if (opening) {
-					// §3.3: a failed open never retries; the URC comes before ERROR.
-					release(target, true);
-					table.urc.after(() => opening.call.finish(Result.Error));
-				}
-			},
-			onError(error) {
-				if (target.client === this) table.log(`at: link ${target.id}: ${error.message}`);
-			},
-			onStateChange(state) {
-				// Not connected and not trying again: the client is gone (§3.0).
-				if (target.client === this && state === ClientState.Stopped) release(target, false);
-			},
+			context: target,
+			onOpen: linkOpened,
+			onChunk: linkData,
+			onClose: linkClosed,
+			onError: linkFailed,
+			onStateChange: linkStateChanged,
 		});
 	} catch (error) {
 		// A certificate or key the TLS cannot use fails like a TLS handshake (§3.3 step 5).
@@ -359,6 +321,66 @@ function open(call: Call, parameters: Parameters, table: WebSocketTable): Result
 	}, timeout);
 	target.opening = { call, timer };
 	return Result.Pending;
+}
+
+// The links' client callbacks: shared functions, `this` the client, its context the link.
+
+function linkOpened(this: WebSocketClient) {
+	const target = this.context as Link;
+	if (target.client !== this) return;
+	const urc = target.table.urc;
+	urc.print([`+WS_CONNECTED:${target.id}\r\n`]);
+	const opening = target.opening;
+	if (opening) {
+		Timer.clear(opening.timer);
+		target.opening = undefined;
+		urc.after(() => opening.call.finish(Result.OK));
+	}
+}
+
+function linkData(this: WebSocketClient, opcode: number, fin: boolean, frameLength: number, offset: number, bytes: Uint8Array) {
+	const target = this.context as Link;
+	if (target.client !== this) return;
+	const urc = target.table.urc;
+	urc.print(formatData(target.id, target.format, { opcode, fin, frameLength, offset, bytes }), true);
+	// Backpressure: a link that outruns the UART stops reading until the UART catches up, and TCP
+	// holds its server back; no +WS_DATA is dropped.
+	if (urc.congested()) {
+		const client = this;
+		client.pauseReading();
+		urc.whenRoom(() => client.resumeReading());
+	}
+}
+
+function linkClosed(this: WebSocketClient, _code: number, _reason: string, wasClean: boolean) {
+	const target = this.context as Link;
+	if (target.client !== this) return;
+	const urc = target.table.urc;
+	if (wasClean) {
+		// §3.7: a close frame from the server frees the link at once; the client answers it and
+		// closes TCP in the background.
+		urc.print([`+WS_CLOSED:${target.id}\r\n`]);
+		release(target, false);
+		return;
+	}
+	urc.print([`+WS_DISCONNECTED:${target.id}\r\n`]);
+	const opening = target.opening;
+	if (opening) {
+		// §3.3: a failed open never retries; the URC comes before ERROR.
+		release(target, true);
+		urc.after(() => opening.call.finish(Result.Error));
+	}
+}
+
+function linkFailed(this: WebSocketClient, error: Error) {
+	const target = this.context as Link;
+	if (target.client === this) target.table.log(`at: link ${target.id}: ${error.message}`);
+}
+
+function linkStateChanged(this: WebSocketClient, state: number) {
+	const target = this.context as Link;
+	// Not connected and not trying again: the client is gone (§3.0).
+	if (target.client === this && state === ClientState.Stopped) release(target, false);
 }
 
 function list(call: Call, table: WebSocketTable): Result {

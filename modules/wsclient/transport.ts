@@ -1,8 +1,7 @@
 // The byte stream under a WebSocket: embedded:io/socket/tcp for ws://, and for wss:// the TLS
 // socket of wsclient/tls (the SDK's, in builds that include modules/wsclient/tls; a refusal in
-// builds without TLS). Both take their callbacks in the constructor; inside the TLS socket's
-// callbacks `this` is an internal object, not the socket, so neither is relied on: the callbacks
-// here close over what they need.
+// builds without TLS). Both take their callbacks in the constructor and tell a TransportOwner;
+// the socket itself is the Transport (read, write, close).
 import TCP from "embedded:io/socket/tcp";
 import { openTlsSocket } from "wsclient/tls";
 
@@ -14,6 +13,10 @@ export interface TransportOptions {
 	host?: string;
 	/** wss://: the TLS socket's `secure` dictionary (see wsclient/credentials). */
 	secure?: Record<string, unknown>;
+}
+
+/** Who hears what the socket does. */
+export interface TransportOwner {
 	onReadable(count: number): void;
 	/** The write budget (ECMA-419); the first call also means the connection (and TLS) is up. */
 	onWritable(count: number): void;
@@ -54,41 +57,46 @@ export interface TlsSocketOptions {
 	onException(error: unknown): void;
 }
 
+/**
+ * A TCP socket that tells its owner. Its callbacks are module-level functions (in flash once
+ * preloaded) that find the owner on the socket, which is `this` inside a TCP socket's callbacks:
+ * no closures per connection.
+ */
+class OwnedTCP extends TCP {
+	owner: TransportOwner | undefined;
+
+	constructor(owner: TransportOwner, options: TransportOptions) {
+		super({ address: options.address, port: options.port, nodelay: true, format: "buffer", onReadable: socketReadable, onWritable: socketWritable, onError: socketError } as never);
+		this.owner = owner;
+	}
+}
+
+function socketReadable(this: OwnedTCP, count: number) {
+	this.owner?.onReadable(count);
+}
+
+function socketWritable(this: OwnedTCP, count: number) {
+	this.owner?.onWritable(count);
+}
+
+function socketError(this: OwnedTCP) {
+	this.owner?.onError();
+}
+
 /** Opens the connection; throws what the socket's constructor throws (bad options, bad certificate). */
-export function openTransport(options: TransportOptions): Transport {
-	const socketOptions = {
+export function openTransport(owner: TransportOwner, options: TransportOptions): Transport {
+	if (!options.secure) return new OwnedTCP(owner, options) as unknown as Transport;
+	// Inside the TLS socket's callbacks `this` is not the socket: these close over the owner.
+	return openTlsSocket({
 		address: options.address,
 		port: options.port,
 		nodelay: true,
-		format: "buffer" as const,
-		onReadable(count: number) {
-			options.onReadable(count);
-		},
-		onWritable(count: number) {
-			options.onWritable(count);
-		},
-		onError() {
-			options.onError();
-		},
-	};
-	const socket: Socket = options.secure
-		? openTlsSocket({
-				...socketOptions,
-				onException: (error: unknown) => options.onTlsFailure(error),
-				host: options.host ?? options.address,
-				secure: options.secure,
-			})
-		: (new TCP(socketOptions) as unknown as Socket);
-	return {
-		read() {
-			return socket.read() as ArrayBuffer | undefined;
-		},
-		write(bytes: Uint8Array) {
-			const left = socket.write(bytes);
-			return typeof left === "number" ? left : undefined;
-		},
-		close() {
-			socket.close();
-		},
-	};
+		format: "buffer",
+		host: options.host ?? options.address,
+		secure: options.secure,
+		onReadable: (count: number) => owner.onReadable(count),
+		onWritable: (count: number) => owner.onWritable(count),
+		onError: () => owner.onError(),
+		onException: (error: unknown) => owner.onTlsFailure(error),
+	}) as unknown as Transport;
 }
