@@ -6,6 +6,7 @@
 // Figures: lin's instrumentation counts slot heap bytes at 32 bytes a slot (64-bit); they are
 // turned into slots here, which is what a chip counts too (at 16 bytes a slot). Chunk bytes are
 // lin's; on a 32-bit chip they are somewhat smaller (pointers inside chunks are half the size).
+import { request as httpRequest } from "node:http";
 import net from "node:net";
 import fs from "node:fs";
 import os from "node:os";
@@ -223,9 +224,22 @@ function closeClient(ws: WebSocket): Promise<void> {
 	});
 }
 
-async function http(method: string, url: string, body?: Buffer, type?: string): Promise<{ status: number; body: Buffer }> {
-	const response = await fetch(url, { method, body, headers: type ? { "Content-Type": type } : {} });
-	return { status: response.status, body: Buffer.from(await response.arrayBuffer()) };
+/** One request on its own connection, closed after the answer (no keep-alive connection stays
+ *  open in the firmware to count as retained memory). */
+function http(method: string, url: string, body?: Buffer, type?: string): Promise<{ status: number; body: Buffer }> {
+	return new Promise((resolve, reject) => {
+		const headers: Record<string, string | number> = { Connection: "close" };
+		if (type) headers["Content-Type"] = type;
+		if (body) headers["Content-Length"] = body.length;
+		const request = httpRequest(url, { method, headers, agent: false }, (response) => {
+			const chunks: Buffer[] = [];
+			response.on("data", (chunk: Buffer) => chunks.push(chunk));
+			response.once("end", () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) }));
+			response.once("error", reject);
+		});
+		request.once("error", reject);
+		request.end(body);
+	});
 }
 
 /** Message sizes up to the maximum: every frame-length encoding (RFC 6455 §5.2) and the limit. */
