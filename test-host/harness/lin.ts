@@ -5,12 +5,13 @@
 // "XS abort: ..." and the VM stops while mcsim keeps running, so the log is the only witness;
 // the listener binds all interfaces and polls sockets every 20 ms.
 import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { resolveManifest } from "../runtime/manifest.ts";
 import { buildLin } from "../toolchain/build.ts";
 import { acquireLock, type Lock } from "../toolchain/lock.ts";
-import { findSdk, projectRoot } from "../toolchain/sdk.ts";
+import { buildRoot, findSdk, projectRoot } from "../toolchain/sdk.ts";
 import { ensureDisplay, killOnExit } from "../toolchain/xvfb.ts";
 import { LogCollector } from "./log.ts";
 import { openPtyPair, type PtyPair } from "./pty.ts";
@@ -38,6 +39,26 @@ function manifestConfig(manifest: string): Record<string, unknown> {
 	}
 }
 
+/**
+ * LIN_HEAP=N: the app in a fixed heap of N slots, as a chip's heap is fixed (an app that
+ * outgrows it stops with "memory full"). A wrapper manifest in build/lin-heap/ adds the creation
+ * setting; the app's own manifests are not changed.
+ */
+function withFixedHeap(manifest: string): string {
+	const setting = process.env.LIN_HEAP;
+	if (!setting) return manifest;
+	const heap = Number(setting);
+	if (!Number.isInteger(heap) || heap <= 0) throw new Error(`LIN_HEAP=${setting}: a number of XS slots`);
+	const folder = path.join(buildRoot, "lin-heap", `${path.basename(path.dirname(manifest))}-${heap}`);
+	fs.mkdirSync(folder, { recursive: true });
+	const file = path.join(folder, "manifest.json");
+	const wrapper = { include: [manifest], platforms: { lin: { creation: { heap: { initial: heap, incremental: 0 } } } } };
+	const text = JSON.stringify(wrapper, null, "\t") + "\n";
+	// Rewritten only when it changes: make rebuilds what depends on a newer manifest.
+	if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== text) fs.writeFileSync(file, text);
+	return file;
+}
+
 export async function startLinTarget(options: TargetOptions): Promise<LinTarget> {
 	findSdk();
 	const manifest = options.manifest ?? path.join(projectRoot, "manifest.json");
@@ -61,7 +82,7 @@ export async function startLinTarget(options: TargetOptions): Promise<LinTarget>
 			config.atDevice = serial.device;
 			config.at = "true";
 		}
-		const build = await buildLin({ manifest, config });
+		const build = await buildLin({ manifest: withFixedHeap(manifest), config });
 		return await startMcsim(build.mcSo, {
 			port,
 			ready: role === "server" ? listeningPattern : undefined,

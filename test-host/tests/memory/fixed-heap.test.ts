@@ -27,8 +27,9 @@ test(`the ESP32 profile idles in at most ${esp32Idle} slots and runs the scenari
 	assert.ok(figures.idle.slots <= esp32Idle, `idle ${figures.idle.slots} slots`);
 });
 
-// Not met yet: the two clients and the link alone need more (see the README's memory table).
-test(`the ESP8266 profile runs the scenario in a fixed ${esp8266Heap}-slot heap with a chunk peak of at most 12 KB`, { todo: "the ESP8266 scenario needs more than 1,024 slots: see npm run bench:memory" }, async (t) => {
+// Not met yet (SDK 8.2.3, lin): the scenario needs 1,312 slots (two idle clients and the open
+// link alone take 1,066) and holds about 32 KB of chunks at its peak; see the README's memory table.
+test(`the ESP8266 profile runs the scenario in a fixed ${esp8266Heap}-slot heap with a chunk peak of at most 12 KB`, { todo: "the ESP8266 scenario needs about 1,312 slots and 32 KB of chunks today: npm run bench:memory" }, async (t) => {
 	if (!sdkAvailable()) return t.skip(sdkMissingMessage);
 	const target = await startProfile("esp8266", { heap: esp8266Heap }).catch((error: Error) => assert.fail(`did not start in ${esp8266Heap} slots: ${error.message.split("\n")[0]}`));
 	let figures;
