@@ -1,7 +1,6 @@
 // The app: wiring and configuration only. Everything comes from mc/config (manifest.json, or
 // name=value on the mcconfig / npm start command line, where values arrive as strings).
 import config from "mc/config";
-import Timer from "timer";
 import { flag as flagSetting, number as numberSetting } from "settings/values";
 import { startAtBridge } from "at/bridge";
 import { boardClock, boardNetwork, preferenceStore } from "at/board";
@@ -12,7 +11,8 @@ import { wifiCommands } from "at/wifi";
 import { startEchoClient } from "wsclient/app";
 import { apiRoutes } from "wsserver/api";
 import { consoleRoute } from "wsserver/page";
-import { WebSocketServer, type Client } from "wsserver/server";
+import { echo } from "wsserver/echo";
+import { WebSocketServer } from "wsserver/server";
 
 const number = (name: string, fallback: number) => numberSetting(config, name, fallback);
 const flag = (name: string, fallback: boolean) => flagSetting(config, name, fallback);
@@ -29,13 +29,7 @@ function startEchoServer(): WebSocketServer {
 		maxBody: number("wsMaxBody", 4096),
 		greeting: String(config.wsGreeting ?? ""),
 		routes: [consoleRoute("/"), ...apiRoutes({ version: String(config.version ?? "") })],
-		onMessage(client: Client, data: string | ArrayBuffer) {
-			// The echo: the same message back, text as text and binary as binary.
-			client.send(data);
-			// ESP-IDF's ws_echo_server: "Trigger async" also gets "Async data", sent from
-			// outside the receive path.
-			if (data === "Trigger async") Timer.set(() => client.send("Async data"), 0);
-		},
+		onMessage: echo,
 	});
 }
 

@@ -2,6 +2,11 @@
 // budget (onWritable(count)); writing past the budget throws "would block" and, inside a
 // callback, aborts XS. The queue is bounded: a peer that stops reading cannot make the device
 // run out of memory, push() refuses instead and the shell drops that peer.
+/** What takes the bytes: an ECMA-419 socket (its write() answers the budget left). */
+export interface Writer {
+	write(bytes: Uint8Array): unknown;
+}
+
 export class WriteQueue {
 	readonly #limit: number;
 	readonly #maxWrite: number;
@@ -32,26 +37,48 @@ export class WriteQueue {
 		return true;
 	}
 
+	/**
+	 * Writes bytes at once when nothing waits and the budget allows; otherwise queues them and
+	 * writes what the budget takes. Bytes in `transient` (a buffer the caller is about to reuse)
+	 * are copied before they wait. False when they would exceed the limit.
+	 */
+	send(bytes: Uint8Array, writer: Writer, transient?: ArrayBufferLike): boolean {
+		const size = bytes.length;
+		if (this.#queued === 0 && size <= this.#writable && size <= this.#maxWrite) {
+			const left = writer.write(bytes);
+			this.#writable = typeof left === "number" ? left : this.#writable - size;
+			return true;
+		}
+		if (!this.push(bytes.buffer === transient ? bytes.slice() : bytes)) return false;
+		this.flush(writer);
+		return true;
+	}
+
 	/** onWritable(count): the transport can take `count` bytes now. */
 	grant(count: number): void {
 		this.#writable = count;
 	}
 
 	/** Writes as much as the budget allows, in order. */
-	flush(write: (bytes: Uint8Array) => void): void {
+	flush(writer: Writer): void {
 		while (this.#pieces.length && this.#writable > 0) {
 			const piece = this.#pieces[0];
 			const size = Math.min(piece.length, this.#writable, this.#maxWrite);
+			this.#queued -= size;
 			if (size === piece.length) {
 				this.#pieces.shift();
-				write(piece);
+				this.#written(writer.write(piece), size);
 			} else {
-				write(piece.subarray(0, size));
 				this.#pieces[0] = piece.subarray(size);
+				this.#written(writer.write(piece.subarray(0, size)), size);
 			}
-			this.#queued -= size;
-			this.#writable -= size;
 		}
+	}
+
+	// The budget after a write: what the socket answers (ECMA-419 sockets on lin and lwip give
+	// the budget left), or the grant less what was written.
+	#written(left: unknown, size: number) {
+		this.#writable = typeof left === "number" ? left : this.#writable - size;
 	}
 
 	/**

@@ -7,7 +7,7 @@ import TCP from "embedded:io/socket/tcp";
 import Timer from "timer";
 import { HeadReader, HttpError, bodyFraming, concatBytes, encodeResponse, keepsAlive, parseRequest, type HttpRequest } from "ws/http";
 import { CloseCode } from "ws/close";
-import { State, type Payload, type ProtocolEvent } from "ws/protocol";
+import { State, type Payload, type ProtocolEvent, type ProtocolHandler } from "ws/protocol";
 import { ServerProtocol } from "ws/server";
 import { WriteQueue } from "ws/writequeue";
 import { BodyReader } from "wsserver/body";
@@ -29,6 +29,9 @@ export interface WebSocketServerOptions {
 	maxConnections?: number;
 	/** Largest message, in bytes (default 16384); larger ones close the connection with 1009. */
 	maxMessage?: number;
+	/** The buffer all WebSocket connections read into, one at a time (default 1536 bytes, a TCP
+	 *  segment): a message that arrives whole in it is delivered and echoed where it lies. */
+	readBuffer?: number;
 	/** Largest request head, in bytes (default 2048); larger gets 431. */
 	maxHead?: number;
 	/** Largest plain HTTP request body, in bytes (default 4096); larger gets 413. */
@@ -51,7 +54,10 @@ export interface WebSocketServerOptions {
 	/** The AT bridge's link states, for /api/status (absent: an empty list). */
 	links?: () => ReadonlyArray<LinkState>;
 	onConnect?: (client: Client) => void;
-	onMessage?: (client: Client, data: string | ArrayBuffer) => void;
+	/** A whole message (text is checked UTF-8): a view valid only during the call. Sending it back
+	 *  with client.send(bytes, binary) during the call echoes it without a copy; keep a copy
+	 *  (bytes.slice()) to use it later. */
+	onMessage?: (client: Client, bytes: Uint8Array, binary: boolean) => void;
 	onClose?: (client: Client, code: number, reason: string) => void;
 }
 
@@ -114,6 +120,7 @@ export class Client {
 	// for the next one) began, when the peer was last heard, when a ping went out.
 	#requestSince = Date.now();
 	#lastHeard = Date.now();
+	#heard = 0;
 	#pingSentAt = 0;
 
 	constructor(server: WebSocketServer, handle: Socket, id: number, limits: Limits) {
@@ -133,8 +140,10 @@ export class Client {
 				client.#receive(count);
 			},
 			onWritable(count: number) {
-				client.#queue.grant(count);
-				client.#flush();
+				const queue = client.#queue;
+				queue.grant(count);
+				// On lin every write is followed by one of these: nothing to do unless bytes wait.
+				if (queue.queued || client.#phase !== Phase.WebSocket) client.#flush();
 			},
 			onError() {
 				client.#transportEnded();
@@ -148,12 +157,13 @@ export class Client {
 		return this.#phase === Phase.WebSocket && this.#protocol!.state === State.Open;
 	}
 
-	/** Sends a whole message (a string as text, bytes as binary). Callable at any time: it is
-	 *  queued against the socket's write budget. False when the client is not open. */
-	send(data: Payload): boolean {
-		if (!this.open) return false;
-		this.#protocol!.send(data);
-		this.#process();
+	/** Sends a whole message: a string as text, bytes as binary (or as text with `binary` false:
+	 *  UTF-8 bytes, e.g. a text message received). Callable at any time: what the socket cannot
+	 *  take now waits in the client's queue. False when the client is not open. */
+	send(data: Payload, binary = typeof data !== "string"): boolean {
+		const protocol = this.#protocol;
+		if (this.#phase !== Phase.WebSocket || protocol!.state !== State.Open) return false;
+		protocol!.send(data, binary);
 		return true;
 	}
 
@@ -161,7 +171,6 @@ export class Client {
 	close(code: number = CloseCode.Normal, reason = ""): void {
 		if (!this.open) return;
 		this.#protocol!.close(code, reason);
-		this.#process();
 	}
 
 	/** Called by the server's keep-alive timer. */
@@ -174,6 +183,11 @@ export class Client {
 		}
 		if (this.#phase !== Phase.WebSocket) return;
 		const protocol = this.#protocol!;
+		// The peer was heard if bytes came since the last tick (no clock read per message).
+		if (protocol.bytesReceived !== this.#heard) {
+			this.#heard = protocol.bytesReceived;
+			this.#lastHeard = now;
+		}
 		if (this.#pingSentAt) {
 			if (now - this.#pingSentAt >= pongTimeout) {
 				// RFC 6455 §7.1.7 allows failing the connection; a peer that does not answer
@@ -183,20 +197,30 @@ export class Client {
 		} else if (pingInterval && protocol.state === State.Open && now - this.#lastHeard >= pingInterval) {
 			this.#pingSentAt = now;
 			protocol.ping();
-			this.#process();
 		}
 	}
 
 	#receive(count: number) {
-		if (this.#phase === Phase.Closed) return;
-		const buffer = this.#socket.read(count) as ArrayBuffer;
-		const bytes = new Uint8Array(buffer);
-		this.#lastHeard = Date.now();
-		if (this.#phase === Phase.WebSocket) {
-			this.#protocol!.receiveData(bytes);
-			this.#process();
+		const phase = this.#phase;
+		if (phase === Phase.WebSocket) {
+			// Into the server's one read buffer, a piece at a time: the core unmasks in place and
+			// delivers views of it, so a message that comes whole is never copied.
+			const server = this.#server;
+			const buffer = server.readBuffer;
+			const protocol = this.#protocol!;
+			const socket = this.#socket;
+			while (count > 0 && this.#phase === Phase.WebSocket) {
+				const size = count < buffer.length ? count : buffer.length;
+				socket.read(size === buffer.length ? buffer : server.readView(size));
+				count -= size;
+				protocol.receiveData(buffer, size);
+			}
+			if (this.#closeAfterFlush) this.#flush();
 			return;
 		}
+		if (phase === Phase.Closed) return;
+		this.#lastHeard = Date.now();
+		const bytes = new Uint8Array(this.#socket.read(count) as ArrayBuffer);
 		if (this.#closeAfterFlush && !this.#exchange) return; // answered for the last time: the rest is ignored
 		const input = this.#input ? concatBytes(this.#input, bytes) : bytes;
 		// Pipelined requests wait while an answer goes out; a peer that keeps sending without
@@ -323,13 +347,25 @@ export class Client {
 			return;
 		}
 		// The core validates the upgrade itself and answers 400, 405 or 426 when it is wrong.
-		const protocol = new ServerProtocol({ random: noRandom, maxMessage: server.maxMessage, subprotocols: server.subprotocols });
+		const client = this;
+		const handler: ProtocolHandler = {
+			write(bytes: Uint8Array) {
+				client.#write(bytes);
+			},
+			message(bytes: Uint8Array, binary: boolean) {
+				if (client.#phase === Phase.WebSocket) server.options.onMessage?.(client, bytes, binary);
+			},
+			event(event: ProtocolEvent) {
+				client.#event(event);
+			},
+		};
+		const protocol = new ServerProtocol({ random: noRandom, maxMessage: server.maxMessage, subprotocols: server.subprotocols, handler });
 		this.#protocol = protocol;
 		this.#phase = Phase.WebSocket;
 		const rest = this.#input;
 		this.#input = undefined;
 		protocol.receiveRequest(request, rest);
-		this.#process();
+		if (this.#closeAfterFlush) this.#flush();
 	}
 
 	// Queues an answer: the head, then the body (left out for HEAD, RFC 9110 §9.3.2).
@@ -350,21 +386,9 @@ export class Client {
 		this.#flush();
 	}
 
-	// Moves what the core produced to the socket and acts on its events, until it has nothing
-	// more: acting on an event (accept, an echo from onMessage) can produce more of both.
-	#process() {
-		const protocol = this.#protocol!;
-		for (;;) {
-			for (const bytes of protocol.dataToSend()) if (!this.#enqueue(bytes)) return;
-			const events = protocol.eventsReceived();
-			if (!events.length) break;
-			for (const event of events) this.#event(event);
-		}
-		if (protocol.shouldCloseTransport) this.#closeAfterFlush = true;
-		this.#flush();
-	}
-
+	// What the core reports, as it happens (within receiveData, accept, fail...).
 	#event(event: ProtocolEvent) {
+		if (this.#phase === Phase.Closed) return;
 		const server = this.#server;
 		switch (event.type) {
 			case "request":
@@ -376,23 +400,26 @@ export class Client {
 				if (server.greeting) this.#protocol!.send(server.greeting);
 				server.clientOpened(this);
 				break;
-			case "message":
-				server.options.onMessage?.(this, event.data);
-				break;
 			case "pong":
 				this.#pingSentAt = 0;
 				break;
 			case "close":
 				this.#closed(event.code, event.reason);
 				break;
+			case "closeTransport":
+				// Closed once what is queued has been written (the caller flushes).
+				this.#closeAfterFlush = true;
+				break;
 		}
 	}
 
-	#enqueue(bytes: Uint8Array): boolean {
-		if (this.#queue.push(bytes)) return true;
+	// The core's bytes: written at once when the budget allows, else queued (a view of the
+	// shared read buffer is copied first, since the next read reuses it).
+	#write(bytes: Uint8Array) {
+		if (this.#phase !== Phase.WebSocket) return;
+		if (this.#queue.send(bytes, this.#socket, this.#server.readBuffer.buffer)) return;
 		// The client does not read what it is sent: it is dropped before it exhausts memory.
 		this.#drop(CloseCode.Abnormal, "send queue full");
-		return false;
 	}
 
 	// Tops the write queue up from the answer bytes, as far as its bound allows.
@@ -418,7 +445,7 @@ export class Client {
 		const queue = this.#queue;
 		for (;;) {
 			this.#pump();
-			queue.flush((bytes) => socket.write(bytes));
+			queue.flush(socket);
 			// Keep going while the budget lasts and the queue could take more of the answer.
 			if (!this.#outgoing.length || queue.queued >= this.#limits.maxQueue) break;
 		}
@@ -438,10 +465,8 @@ export class Client {
 	}
 
 	#transportEnded() {
-		if (this.#phase === Phase.WebSocket) {
-			this.#protocol!.receiveEof();
-			for (const event of this.#protocol!.eventsReceived()) this.#event(event);
-		}
+		// The core reports the end (a close event: 1006 unless the handshake was over).
+		if (this.#phase === Phase.WebSocket) this.#protocol!.receiveEof();
 		this.#release();
 	}
 
@@ -462,6 +487,8 @@ export class Client {
 		if (this.#phase === Phase.Closed) return;
 		this.#closed(CloseCode.Abnormal, "");
 		this.#phase = Phase.Closed;
+		// Nothing more is parsed, even when this comes from within the core's own call.
+		this.#protocol?.receiveEof();
 		this.#queue.clear();
 		this.#outgoing = [];
 		this.#input = undefined;
@@ -480,6 +507,12 @@ export class WebSocketServer {
 	readonly subprotocols: string[];
 	readonly routes: readonly HttpRoute[];
 	readonly greeting: string;
+	/** What every WebSocket connection reads into (made at run time: a preloaded module's
+	 *  buffers are read-only). */
+	readonly readBuffer: Uint8Array;
+	// The last view of the read buffer's first n bytes (socket.read(view) reads exactly a view's
+	// length): a stream of same-sized messages reads without allocating.
+	#readView: Uint8Array | undefined;
 	/** What routes see of the server (wsserver/route ServerView). */
 	readonly view: ServerView;
 	readonly #listener: InstanceType<typeof Listener>;
@@ -498,6 +531,7 @@ export class WebSocketServer {
 		this.subprotocols = options.subprotocols ?? [];
 		this.routes = options.routes ?? [];
 		this.greeting = options.greeting ?? "";
+		this.readBuffer = new Uint8Array(options.readBuffer ?? 1536);
 		this.#limits = {
 			maxHead: options.maxHead ?? 2048,
 			maxBody: options.maxBody ?? 4096,
@@ -542,6 +576,13 @@ export class WebSocketServer {
 			for (const client of [...this.#connections]) client.tick(now, handshakeTimeout, pingInterval, pongTimeout);
 		}, period);
 		trace(`wsserver: listening on port ${options.port}, WebSocket at ${this.path}\n`);
+	}
+
+	/** A view of the read buffer's first `size` bytes. */
+	readView(size: number): Uint8Array {
+		let view = this.#readView;
+		if (view?.length !== size) this.#readView = view = this.readBuffer.subarray(0, size);
+		return view;
 	}
 
 	/** The clients whose WebSocket is open. */
