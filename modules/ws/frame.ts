@@ -50,26 +50,32 @@ const maxHeader = 14;
  * views, so a frame that arrives whole costs no copy and no allocation beyond its view.
  */
 export class FrameParser {
-	readonly #expectMasked: boolean;
-	readonly #maxMessage: number;
-	readonly #head = new Uint8Array(maxHeader);
+	// (XS finds a private field by walking the class's fields in order: those every message
+	// reads come first.)
+	#stopped = false;
+	#inPayload = false;
 	#headFill = 0;
+	// The data message in progress (RFC 6455 §5.4): whether it awaits continuation frames, and
+	// its payload length so far.
+	#inMessage = false;
+	readonly #expectMasked: boolean;
+	// The payload view the fast path made last, and where it lay.
+	#view: Uint8Array | undefined;
+	#viewOf: Uint8Array | undefined;
+	#viewStart = 0;
+	readonly #mask = new Uint8Array(4);
+	readonly #maxMessage: number;
+	#messageLength = 0;
+	readonly #head = new Uint8Array(maxHeader);
 	// The frame being read: its header fields, masking key, and how much payload has passed.
 	#fin = false;
 	#opcode = 0;
 	#length = 0;
 	#offset = 0;
 	#masked = false;
-	readonly #mask = new Uint8Array(4);
 	readonly #rotated = new Uint8Array(4);
-	#inPayload = false;
 	// A control frame split between pieces is gathered here (at most 125 bytes, §5.5).
 	#control: Uint8Array | undefined;
-	// The data message in progress (RFC 6455 §5.4): whether it awaits continuation frames, and
-	// its payload length so far.
-	#inMessage = false;
-	#messageLength = 0;
-	#stopped = false;
 
 	constructor(options: FrameParserOptions) {
 		this.#expectMasked = options.role === "server";
@@ -108,17 +114,24 @@ export class FrameParser {
 					if (masked) start += 4;
 					if (length !== 127 && masked === this.#expectMasked && start + length <= end) {
 						if (length > this.#maxMessage) throw new MessageTooBigError(`message of ${length} bytes over the limit of ${this.#maxMessage}`);
-						const payload = bytes.subarray(start, start + length);
+						// The view of the last such frame is used again when this one lies at the same
+						// place (a stream of same-sized messages allocates nothing here).
+						let payload = this.#view;
+						if (bytes !== this.#viewOf || start !== this.#viewStart || length !== payload!.length) {
+							payload = this.#view = bytes.subarray(start, start + length);
+							this.#viewOf = bytes;
+							this.#viewStart = start;
+						}
 						if (masked && length) {
 							const mask = this.#mask;
 							mask[0] = bytes[start - 4];
 							mask[1] = bytes[start - 3];
 							mask[2] = bytes[start - 2];
 							mask[3] = bytes[start - 1];
-							Logical.xor(payload, mask);
+							Logical.xor(payload!, mask);
 						}
 						at = start + length;
-						sink.wholeMessage(payload, first === 0x82);
+						sink.wholeMessage(payload!, first === 0x82);
 						continue;
 					}
 				}

@@ -107,22 +107,27 @@ export class Protocol implements FrameSink {
 	readonly role: Role;
 	/** Bytes received so far: the shells restart their idle (keep-alive) timer when it grows. */
 	bytesReceived = 0;
+	// (XS finds a private field by walking the class's fields in order: those every message
+	// reads come first.)
 	#state: number;
-	readonly #random: (count: number) => Uint8Array;
-	readonly #chunkSize: number;
-	readonly #maxResizable: number;
 	readonly #parser: FrameParser;
+	readonly #chunkSize: number;
 	readonly #handler: ProtocolHandler;
+	// The message being delivered, while the handler has it: sending it back frames it in place.
+	#delivered: Uint8Array | undefined;
+	#closeSent = false;
+	// Whether a fragmented message is being sent (RFC 6455 §5.4: no other data frame until its end).
+	#sending = false;
+	// The last message echoed in place, and its frame view.
+	#echoed: Uint8Array | undefined;
+	#echoFrame: Uint8Array | undefined;
+	readonly #utf8 = new Utf8Validator();
 	// The data message being received: its opcode, and (assembled from pieces) its buffer and fill.
 	#messageOpcode = 0;
 	#message: Uint8Array | undefined;
 	#filled = 0;
-	readonly #utf8 = new Utf8Validator();
-	// The message being delivered, while the handler has it: sending it back frames it in place.
-	#delivered: Uint8Array | undefined;
-	// Whether a fragmented message is being sent (RFC 6455 §5.4: no other data frame until its end).
-	#sending = false;
-	#closeSent = false;
+	readonly #random: (count: number) => Uint8Array;
+	readonly #maxResizable: number;
 	#closeEmitted = false;
 	#closeTransport = false;
 
@@ -153,7 +158,15 @@ export class Protocol implements FrameSink {
 		const bytes = ArrayBuffer.isView(data) ? data : new Uint8Array(data);
 		const end = length ?? bytes.length;
 		this.bytesReceived += end;
-		if (this.#state === Connecting) this.receiveHandshake(end === bytes.length ? bytes : bytes.subarray(0, end));
+		const state = this.#state;
+		if (state === Open) {
+			// receiveFrames(), on the path of every message.
+			try {
+				this.#parser.parse(bytes, this, end);
+			} catch (error) {
+				this.#failWith(error);
+			}
+		} else if (state === Connecting) this.receiveHandshake(end === bytes.length ? bytes : bytes.subarray(0, end));
 		else this.receiveFrames(bytes, end);
 	}
 
@@ -186,8 +199,34 @@ export class Protocol implements FrameSink {
 	/** Sends a whole message: a string as text, bytes as binary (or as text, when `binary` is
 	 *  false: the bytes must then be UTF-8, e.g. a text message received). */
 	send(data: Payload, binary = typeof data !== "string"): void {
-		if (typeof data === "string") this.sendText(data);
-		else this.#sendData(binary ? Opcode.Binary : Opcode.Text, data instanceof Uint8Array ? data : bytesOf(data), true, false);
+		if (typeof data === "string") {
+			this.sendText(data);
+			return;
+		}
+		const opcode = binary ? Opcode.Binary : Opcode.Text;
+		// An echo, on one path: the message being delivered goes back framed where it lies (see
+		// #writeFrame), in one write.
+		const delivered = this.#delivered;
+		if (data === delivered && this.role === "server" && this.#state === Open && !this.#closeSent && !this.#sending) {
+			const length = delivered.length;
+			const size = length < 126 ? 2 : length < 0x10000 ? 4 : 10;
+			const offset = delivered.byteOffset;
+			if (offset >= size) {
+				this.#delivered = undefined;
+				// The frame view of the last echo serves again when the message lies in the same view.
+				let frame = this.#echoFrame;
+				if (delivered !== this.#echoed) {
+					frame = this.#echoFrame = new Uint8Array(delivered.buffer, offset - size, size + length);
+					this.#echoed = delivered;
+				}
+				frame![0] = 0x80 | opcode;
+				if (size === 2) frame![1] = length;
+				else writeFrameHeader(frame!, 0, opcode, true, length);
+				this.#handler.write(frame!);
+				return;
+			}
+		}
+		this.#sendData(opcode, data instanceof Uint8Array ? data : bytesOf(data), true, false);
 	}
 
 	/** A text frame; with fin false, the first fragment of a message (RFC 6455 §5.4). */
@@ -296,10 +335,15 @@ export class Protocol implements FrameSink {
 		try {
 			this.#parser.parse(bytes, this, end);
 		} catch (error) {
-			if (!(error instanceof WebSocketError)) throw error;
-			this.emit({ type: "error", error });
-			this.fail(error.closeCode, error.message);
+			this.#failWith(error);
 		}
+	}
+
+	// A violation the parser or a check found fails the connection; anything else is a bug.
+	#failWith(error: unknown) {
+		if (!(error instanceof WebSocketError)) throw error;
+		this.emit({ type: "error", error });
+		this.fail(error.closeCode, error.message);
 	}
 
 	// --- FrameSink: what the parser found ---------------------------------------------------
@@ -354,7 +398,9 @@ export class Protocol implements FrameSink {
 			if (!utf8.write(bytes)) throw new InvalidPayloadError("text message is not UTF-8");
 			this.#checkUtf8Complete();
 		}
-		this.#deliver(bytes, binary);
+		this.#delivered = bytes; // as #deliver(), on the path of every message
+		this.#handler.message(bytes, binary);
+		this.#delivered = undefined;
 	}
 
 	controlFrame(opcode: number, payload: Uint8Array): void {

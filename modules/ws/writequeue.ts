@@ -8,11 +8,12 @@ export interface Writer {
 }
 
 export class WriteQueue {
-	readonly #limit: number;
-	readonly #maxWrite: number;
-	#pieces: Uint8Array[] = [];
+	// (Those every write reads first: XS finds private fields in order.)
 	#queued = 0;
 	#writable = 0;
+	readonly #maxWrite: number;
+	readonly #limit: number;
+	#pieces: Uint8Array[] = [];
 
 	/**
 	 * @param limit most bytes queued at once
@@ -54,9 +55,10 @@ export class WriteQueue {
 		return true;
 	}
 
-	/** onWritable(count): the transport can take `count` bytes now. */
-	grant(count: number): void {
+	/** onWritable(count): the transport can take `count` bytes now. Whether bytes wait. */
+	grant(count: number): boolean {
 		this.#writable = count;
+		return this.#queued !== 0;
 	}
 
 	/** Writes as much as the budget allows, in order. */

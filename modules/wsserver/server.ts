@@ -98,13 +98,15 @@ interface Exchange {
 export class Client {
 	readonly id: number;
 	readonly remoteAddress: string | undefined;
-	readonly #server: WebSocketServer;
-	readonly #socket: Socket;
+	// (XS finds a private field by walking the class's fields in order: those every message
+	// reads come first.)
+	#phase: number = Phase.Request;
+	#protocol: ServerProtocol | undefined;
 	readonly #queue: WriteQueue;
+	readonly #socket: Socket;
+	readonly #server: WebSocketServer;
 	readonly #reader: HeadReader;
 	readonly #limits: Limits;
-	#protocol: ServerProtocol | undefined;
-	#phase: number = Phase.Request;
 	// No request is read any more; the connection ends once the answer is written.
 	#closeAfterFlush = false;
 	// Whether the application was told of this client (onConnect), so it is told of its end once.
@@ -140,10 +142,8 @@ export class Client {
 				client.#receive(count);
 			},
 			onWritable(count: number) {
-				const queue = client.#queue;
-				queue.grant(count);
 				// On lin every write is followed by one of these: nothing to do unless bytes wait.
-				if (queue.queued || client.#phase !== Phase.WebSocket) client.#flush();
+				if (client.#queue.grant(count) || client.#phase !== Phase.WebSocket) client.#flush();
 			},
 			onError() {
 				client.#transportEnded();
@@ -348,13 +348,18 @@ export class Client {
 		}
 		// The core validates the upgrade itself and answers 400, 405 or 426 when it is wrong.
 		const client = this;
+		const onMessage = server.options.onMessage;
+		const queue = this.#queue;
+		const socket = this.#socket;
+		const readBuffer = server.readBuffer.buffer;
 		const handler: ProtocolHandler = {
+			// The core's bytes: written at once when the budget allows, else queued (a view of the
+			// shared read buffer is copied first, since the next read reuses it).
 			write(bytes: Uint8Array) {
-				client.#write(bytes);
+				if (client.#phase === Phase.WebSocket && !queue.send(bytes, socket, readBuffer)) client.#queueFull();
 			},
-			message(bytes: Uint8Array, binary: boolean) {
-				if (client.#phase === Phase.WebSocket) server.options.onMessage?.(client, bytes, binary);
-			},
+			// (Nothing is delivered once the connection is released: #release stops the core.)
+			message: onMessage ? (bytes: Uint8Array, binary: boolean) => onMessage(client, bytes, binary) : () => {},
 			event(event: ProtocolEvent) {
 				client.#event(event);
 			},
@@ -413,12 +418,8 @@ export class Client {
 		}
 	}
 
-	// The core's bytes: written at once when the budget allows, else queued (a view of the
-	// shared read buffer is copied first, since the next read reuses it).
-	#write(bytes: Uint8Array) {
-		if (this.#phase !== Phase.WebSocket) return;
-		if (this.#queue.send(bytes, this.#socket, this.#server.readBuffer.buffer)) return;
-		// The client does not read what it is sent: it is dropped before it exhausts memory.
+	// The client does not read what it is sent: it is dropped before it exhausts memory.
+	#queueFull() {
 		this.#drop(CloseCode.Abnormal, "send queue full");
 	}
 
