@@ -1,7 +1,8 @@
 // The app's Socket.IO role (role=socketio): connect to clientUrl, introduce the board with a
 // "hello" (whose ack is traced), answer each "echo" with the same arguments (as an ack when the
-// server asks for one, else as an "echo" event back), on the main namespace and on those
-// socketioNamespaces lists, and trace what happens as "socketio: ..." lines.
+// server asks for one, else as an "echo" event back), leave a namespace for a while when the
+// server emits "leave", on the main namespace and on those socketioNamespaces lists, and trace
+// what happens as "socketio: ..." lines.
 import Timer from "timer";
 import { ClientState } from "wsclient/state";
 import { flag, number, resource, text } from "settings/values";
@@ -34,10 +35,11 @@ export function describe(args: unknown[]): string {
 	return json.length > 300 ? json.slice(0, 300) + "..." : json;
 }
 
+/** socketioAuth: a JSON object (a string on the mcconfig command line, an object in a manifest). */
 function auth(config: SocketIOClientConfig): Record<string, unknown> | undefined {
-	const json = text(config, "socketioAuth", "");
-	if (!json) return undefined;
-	let value: unknown;
+	let value = config.socketioAuth;
+	if (value === undefined || value === "") return undefined;
+	const json = typeof value === "string" ? value : JSON.stringify(value);
 	try {
 		value = JSON.parse(json);
 	} catch {
@@ -119,6 +121,12 @@ export function startSocketIOClient(config: SocketIOClientConfig): Socket {
 			const ack = typeof args[args.length - 1] === "function";
 			if (ack) args.pop();
 			trace(`socketio: event "${event}" on ${nsp}${ack ? " (ack requested)" : ""}: ${describe(args)}\n`);
+		});
+		socket.on("leave", () => {
+			// The server asks the board to leave the namespace for a while (a DISCONNECT from this side).
+			trace(`socketio: leaving ${nsp} for ${reconnectDelayMax} ms\n`);
+			socket.disconnect();
+			Timer.set(() => socket.connect(), reconnectDelayMax);
 		});
 		socket.on("echo", (...args: unknown[]) => {
 			const last = args[args.length - 1];

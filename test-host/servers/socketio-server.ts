@@ -3,12 +3,15 @@
 // speaks the same lines, so one test drives either):
 //
 //   node --import tsx test-host/servers/socketio-server.ts --port 3000 [--token secret]
-//        [--ping-interval 25000] [--ping-timeout 20000] [--max-payload 1000000]
+//        [--main-token T] [--silent-hello] [--ping-interval 25000] [--ping-timeout 20000]
+//        [--max-payload 1000000]
 //
 // The first line is "listening HOST PORT". What it does on its own, on "/" and on "/admin":
-//   - refuses a CONNECT whose auth.token is "bad" ("/") or is not --token ("/admin"), with
-//     CONNECT_ERROR "not authorized" and data {"reason": "bad token"};
-//   - acks "hello" with ("welcome", <the 256 byte values 0..255>), a BINARY_ACK;
+//   - refuses a CONNECT whose auth.token is not --token ("/admin"), or on "/" is not
+//     --main-token (when given; else is "bad"), with CONNECT_ERROR "not authorized" and data
+//     {"reason": "bad token"};
+//   - acks "hello" with ("welcome", <the 256 byte values 0..255>), a BINARY_ACK (unless
+//     --silent-hello), and no other event;
 //   - reports {"type":"connect"|"refused"|"disconnect"|"event", ...} for what the client does.
 // Commands (each may carry a "tag" that its answer repeats):
 //   {"op":"emit","nsp":"/","event":"echo","args":[...],"ack":true,"timeout":5000}
@@ -30,17 +33,30 @@ const { values } = parseArgs({
 		host: { type: "string", default: "127.0.0.1" },
 		port: { type: "string", default: "3000" },
 		token: { type: "string", default: "secret" },
+		"main-token": { type: "string" },
+		"silent-hello": { type: "boolean", default: false },
 		"ping-interval": { type: "string", default: "25000" },
 		"ping-timeout": { type: "string", default: "20000" },
 		"max-payload": { type: "string", default: "1000000" },
 	},
 });
 
-function report(line: Record<string, unknown>) {
-	process.stdout.write(JSON.stringify(line, (_key, value) => (Buffer.isBuffer(value) || value instanceof ArrayBuffer ? { $hex: Buffer.from(value as ArrayBuffer).toString("hex") } : value)) + "\n");
+// Bytes become {"$hex": "..."} before JSON.stringify, which would call Buffer's toJSON first.
+function encode(value: unknown): unknown {
+	if (Buffer.isBuffer(value) || value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
+		const bytes = value instanceof ArrayBuffer ? Buffer.from(value) : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+		return { $hex: bytes.toString("hex") };
+	}
+	if (Array.isArray(value)) return value.map(encode);
+	if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, encode(item)]));
+	return value;
 }
 
-// {"$hex": "..."} in the test's JSON becomes bytes; bytes the client sent become {"$hex": "..."}.
+function report(line: Record<string, unknown>) {
+	process.stdout.write(JSON.stringify(encode(line)) + "\n");
+}
+
+// {"$hex": "..."} in the test's JSON becomes bytes.
 function decode(value: unknown): unknown {
 	if (Array.isArray(value)) return value.map(decode);
 	if (typeof value === "object" && value !== null) {
@@ -66,7 +82,7 @@ for (const nsp of ["/", "/admin"]) {
 	sockets.set(nsp, new Set());
 	namespace.use((socket, next) => {
 		const token = (socket.handshake.auth as { token?: unknown }).token;
-		const refused = nsp === "/admin" ? token !== values.token : token === "bad";
+		const refused = nsp === "/admin" ? token !== values.token : values["main-token"] !== undefined ? token !== values["main-token"] : token === "bad";
 		if (!refused) return next();
 		report({ type: "refused", nsp, auth: socket.handshake.auth });
 		next(Object.assign(new Error("not authorized"), { data: { reason: "bad token" } }));
@@ -77,7 +93,7 @@ for (const nsp of ["/", "/admin"]) {
 		socket.onAny((event: string, ...args: unknown[]) => {
 			const ack = typeof args[args.length - 1] === "function" ? (args.pop() as (...values: unknown[]) => void) : undefined;
 			report({ type: "event", nsp, event, args, ack: ack !== undefined });
-			if (event === "hello" && ack) ack("welcome", allBytes);
+			if (event === "hello" && ack && !values["silent-hello"]) ack("welcome", allBytes);
 		});
 		socket.on("disconnect", (reason) => {
 			sockets.get(nsp)!.delete(socket);
