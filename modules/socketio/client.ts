@@ -134,6 +134,16 @@ export class Manager {
 	#nextAckId = 0;
 	#timer: Timer | undefined;
 	#timerAt = 0;
+	// Messages are decoded (and handlers run) from a timer of their own, not inside the WebSocket's
+	// receive path: XS has 384 stack slots on ESP32 and 256 on ESP8266, and a handler that emits
+	// from deep inside the socket callback overflows them. Reading pauses until the inbox is
+	// empty, so it never holds more than one read's messages. One timer, rescheduled, not one
+	// per message.
+	#inbox: Array<string | ArrayBuffer> = [];
+	/** The WebSocket ended: handled after the messages before it. */
+	#ended: SocketIOError | undefined;
+	#drainer: Timer | undefined;
+	#drainPending = false;
 
 	constructor(url: string, options: ManagerOptions = {}) {
 		this.uri = engineUrl(url, options.path, options.query).url;
@@ -325,8 +335,11 @@ export class Manager {
 			reconnect: 0,
 			onMessage(data) {
 				if (ws !== manager.#ws) return;
-				manager.#protocol.receive(data);
-				manager.#flush();
+				manager.#inbox.push(data);
+				if (!manager.#drainPending) {
+					ws.pauseReading();
+					manager.#post();
+				}
 			},
 			onError(error: ClientError) {
 				if (ws !== manager.#ws) return;
@@ -334,12 +347,37 @@ export class Manager {
 				manager.#failure ??= new SocketIOError(`websocket: ${error.message}`, kind, error);
 			},
 			onClose(code, reason) {
-				if (ws !== manager.#ws) return;
-				const failure = manager.#failure ?? new SocketIOError(`the WebSocket closed (${code}${reason ? ` ${reason}` : ""})`, "transport");
-				manager.#lost(failure, "transport close");
+				if (ws !== manager.#ws || manager.#ended) return;
+				manager.#ended = manager.#failure ?? new SocketIOError(`the WebSocket closed (${code}${reason ? ` ${reason}` : ""})`, "transport");
+				manager.#post();
 			},
 		});
 		this.#ws = ws;
+	}
+
+	#post() {
+		this.#drainPending = true;
+		// First at once, then (never, in practice) every 2^30 ms: a repeating timer is not
+		// released after it fires, so it can be scheduled again.
+		if (this.#drainer) Timer.schedule(this.#drainer, 0, 0x40000000);
+		else this.#drainer = Timer.set(() => this.#drain(), 0, 0x40000000);
+	}
+
+	#drain() {
+		Timer.schedule(this.#drainer!);
+		this.#drainPending = false;
+		const ws = this.#ws;
+		const inbox = this.#inbox;
+		for (let index = 0; index < inbox.length && this.#ws === ws; index++) {
+			this.#protocol.receive(inbox[index]);
+			this.#flush();
+		}
+		inbox.length = 0;
+		// A handler ended the session (or the session ended before the drain).
+		if (!ws || this.#ws !== ws) return;
+		const ended = this.#ended;
+		if (ended) this.#lost(ended, "transport close");
+		else ws.resumeReading();
 	}
 
 	#onOpen(sid: string, pingWindow: number) {
@@ -386,11 +424,7 @@ export class Manager {
 			this.#deadline = Date.now() + delay;
 			this.#setState(ClientState.WaitingToReconnect);
 			this.#schedule(this.#deadline);
-		} else {
-			if (this.#timer) Timer.clear(this.#timer);
-			this.#timer = undefined;
-			this.#setState(ClientState.Stopped);
-		}
+		} else this.#stopTimers();
 		this.#failAcks(undefined, `the connection ended (${reason})`);
 		for (const socket of this.#sockets.slice()) {
 			if (socket.connected) socket._onclose(reason, retry);
@@ -410,10 +444,18 @@ export class Manager {
 		const hadSession = this.#ws !== undefined;
 		this.#release(true);
 		this.#failAcks(undefined, `the connection ended (${reason})`);
+		this.#stopTimers();
+		if (hadSession) this.#emit("close", reason);
+	}
+
+	// Stopped for good: no timer keeps the Manager alive.
+	#stopTimers() {
 		if (this.#timer) Timer.clear(this.#timer);
 		this.#timer = undefined;
+		if (this.#drainer) Timer.clear(this.#drainer);
+		this.#drainer = undefined;
+		this.#drainPending = false;
 		this.#setState(ClientState.Stopped);
-		if (hadSession) this.#emit("close", reason);
 	}
 
 	// Lets go of the WebSocket: its later callbacks are ignored (they compare it with #ws). A
@@ -422,6 +464,8 @@ export class Manager {
 		const ws = this.#ws;
 		this.#ws = undefined;
 		this.#sid = undefined;
+		this.#inbox.length = 0;
+		this.#ended = undefined;
 		if (!ws) return;
 		if (graceful && ws.state === ClientState.Connected) ws.close(1000);
 		else ws.terminate();
