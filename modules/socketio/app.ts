@@ -11,7 +11,7 @@ import type { SocketIOError } from "socketio/errors";
 
 export type SocketIOClientConfig = Readonly<Record<string, unknown>>;
 
-const stateNames = ["stopped", "connecting", "connected", "waiting to reconnect"];
+const stateNames = Object.freeze(["stopped", "connecting", "connected", "waiting to reconnect"]);
 
 /** FNV-1a, 32 bits: a short fingerprint of binary arguments in the trace. */
 function fingerprint(bytes: Uint8Array): string {
