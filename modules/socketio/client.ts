@@ -144,6 +144,8 @@ export class Manager {
 	#ended: SocketIOError | undefined;
 	#drainer: Timer | undefined;
 	#drainPending = false;
+	/** The inbox is being decoded: what handlers send waits for the drain to write it. */
+	#draining = false;
 
 	constructor(url: string, options: ManagerOptions = {}) {
 		this.uri = engineUrl(url, options.path, options.query).url;
@@ -166,9 +168,8 @@ export class Manager {
 				const socket = manager.#find(nsp);
 				if (socket?.active) socket._onconnect(sid);
 				else {
-					// Admitted to a namespace nobody wants any more: leave it.
+					// Admitted to a namespace nobody wants any more: leave it (the drain sends it).
 					manager.#protocol.disconnect(nsp);
-					manager.#flush();
 				}
 			},
 			onConnectError(nsp, message, data) {
@@ -261,10 +262,12 @@ export class Manager {
 				this.#attempts = 0;
 				this.#open();
 				break;
-			case ClientState.Connected:
+			case ClientState.Connected: {
+				const mark = this.#protocol.output.length;
 				this.#protocol.connect(socket.nsp, socket.auth);
-				this.#flush();
+				this.#send(mark);
 				break;
+			}
 			case ClientState.WaitingToReconnect:
 				// Someone wants it now: no reason to wait out the backoff.
 				this.#open();
@@ -275,8 +278,9 @@ export class Manager {
 	/** @internal A socket disconnects on its own. */
 	_deactivate(socket: Socket, wasConnected: boolean): void {
 		if (wasConnected) {
+			const mark = this.#protocol.output.length;
 			this.#protocol.disconnect(socket.nsp);
-			this.#flush();
+			this.#send(mark);
 		}
 		this.#failAcks(socket, "the socket disconnected");
 		this.#idle();
@@ -292,7 +296,8 @@ export class Manager {
 			id = this.#nextAckId;
 			this.#nextAckId = (id + 1) & 0x7fffffff;
 		}
-		const error = this.#protocol.emit(socket.nsp, args, id) ?? this.#flush();
+		const mark = this.#protocol.output.length;
+		const error = this.#protocol.emit(socket.nsp, args, id) ?? this.#send(mark);
 		if (error) return this.#refuse(callback, error);
 		if (callback) {
 			const at = Date.now() + (this.#options.ackTimeout ?? 10_000);
@@ -305,7 +310,8 @@ export class Manager {
 	/** @internal ACK from a socket to the server's packet `id`. */
 	_ack(socket: Socket, id: number, args: unknown[]): boolean {
 		if (!socket.connected) return false;
-		const error = this.#protocol.ack(socket.nsp, id, args) ?? this.#flush();
+		const mark = this.#protocol.output.length;
+		const error = this.#protocol.ack(socket.nsp, id, args) ?? this.#send(mark);
 		if (error) this.#emit("error", error);
 		return !error;
 	}
@@ -368,10 +374,12 @@ export class Manager {
 		this.#drainPending = false;
 		const ws = this.#ws;
 		const inbox = this.#inbox;
+		this.#draining = true;
 		for (let index = 0; index < inbox.length && this.#ws === ws; index++) {
 			this.#protocol.receive(inbox[index]);
 			this.#flush();
 		}
+		this.#draining = false;
 		inbox.length = 0;
 		// A handler ended the session (or the session ended before the drain).
 		if (!ws || this.#ws !== ws) return;
@@ -390,9 +398,8 @@ export class Manager {
 		this.#schedule(Math.min(this.#deadline, this.#earliestAck()));
 		if (attempts > 0) this.#emit("reconnect", attempts);
 		this.#emit("open");
-		// socket.io-protocol v5: each namespace is joined with its own CONNECT.
+		// socket.io-protocol v5: each namespace is joined with its own CONNECT (the drain sends them).
 		for (const socket of this.#sockets) if (socket.active && !socket.connected) this.#protocol.connect(socket.nsp, socket.auth);
-		this.#flush();
 	}
 
 	#onAck(nsp: string, id: number, args: unknown[]) {
@@ -462,6 +469,8 @@ export class Manager {
 	// graceful end sends a Close frame; a failed session (no ping, bad input) is just dropped.
 	#release(graceful = false) {
 		const ws = this.#ws;
+		// What a handler queued (its last DISCONNECT) goes out before the Close frame.
+		if (graceful && ws?.state === ClientState.Connected) this.#flush();
 		this.#ws = undefined;
 		this.#sid = undefined;
 		this.#inbox.length = 0;
@@ -471,28 +480,40 @@ export class Manager {
 		else ws.terminate();
 	}
 
+	// Whether everything the protocol queued fits in the WebSocket's send queue now.
+	#check(): SocketIOError | undefined {
+		const ws = this.#ws;
+		if (!ws || ws.state !== ClientState.Connected) return new SocketIOError("not connected", "disconnected");
+		const maxMessage = this.#options.maxMessage ?? 16384;
+		let room = (this.#options.maxQueue ?? 2 * maxMessage + 1024) - ws.bufferedAmount;
+		for (const piece of this.#protocol.output) {
+			// 14: the most a frame header takes.
+			room -= 14;
+			if (typeof piece !== "string") room -= piece.byteLength;
+			else if (utf8Within(piece, room)) room -= piece.length;
+			else room = -1;
+			if (room < 0) return new SocketIOError("the send queue is full: the server does not read fast enough", "queue");
+		}
+		return undefined;
+	}
+
 	// Sends everything the protocol queued, or nothing: a packet and its attachments go together.
 	#flush(): SocketIOError | undefined {
 		const output = this.#protocol.output;
 		if (output.length === 0) return undefined;
-		const ws = this.#ws;
-		let error: SocketIOError | undefined;
-		if (!ws || ws.state !== ClientState.Connected) error = new SocketIOError("not connected", "disconnected");
-		else {
-			const maxMessage = this.#options.maxMessage ?? 16384;
-			let room = (this.#options.maxQueue ?? 2 * maxMessage + 1024) - ws.bufferedAmount;
-			for (const piece of output) {
-				// 14: the most a frame header takes.
-				room -= 14;
-				if (typeof piece !== "string") room -= piece.byteLength;
-				else if (utf8Within(piece, room)) room -= piece.length;
-				else room = -1;
-				if (room < 0) break;
-			}
-			if (room < 0) error = new SocketIOError("the send queue is full: the server does not read fast enough", "queue");
-			else for (const piece of output) ws.send(piece);
-		}
+		const error = this.#check();
+		if (!error) for (const piece of output) this.#ws!.send(piece);
 		output.length = 0;
+		return error;
+	}
+
+	// A packet was just queued (the output from `mark` on): sent now, or, from a handler while the
+	// inbox is decoded, by the drain once the handler returns, so that the WebSocket's send path
+	// does not run on top of the decoding stack. Either way it fits, or it is taken back.
+	#send(mark: number): SocketIOError | undefined {
+		if (!this.#draining) return this.#flush();
+		const error = this.#check();
+		if (error) this.#protocol.output.length = mark;
 		return error;
 	}
 
