@@ -36,6 +36,9 @@ function config() {
 		socketioReconnectDelayMax: 1000,
 		socketioAckTimeout: 3000,
 		clientConnectTimeout: 3000,
+		// The socketio role serves nothing on wsPort, but the lin harness keeps one mcsim per wsPort
+		// on this machine: a port of its own keeps it from waiting for other apps' runs.
+		...(targetKind() === "lin" ? { wsPort: port + 1 } : {}),
 	};
 }
 
