@@ -9,6 +9,7 @@ import { sysmfgCommands } from "at/sysmfg";
 import { websocketCommands } from "at/websocket";
 import { wifiCommands } from "at/wifi";
 import { startEchoClient } from "wsclient/app";
+import { startSocketIOClient } from "socketio/app";
 import { apiRoutes } from "wsserver/api";
 import { consoleRoute } from "wsserver/page";
 import { echo } from "wsserver/echo";
@@ -64,8 +65,10 @@ function startAtConsole() {
 }
 
 export default function main() {
-	// role "server": the echo server; "client": the echo client of wsclient/app (clientUrl...).
+	// role "server": the echo server; "client": the echo client of wsclient/app (clientUrl...);
+	// "socketio": the Socket.IO client of socketio/app (clientUrl, socketio...).
 	if (config.role === "client") startEchoClient(config);
+	else if (config.role === "socketio") startSocketIOClient(config);
 	else startEchoServer();
 	if (flag("at", true)) startAtConsole();
 }

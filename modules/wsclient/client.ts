@@ -488,9 +488,11 @@ export class WebSocketClient {
 		this.#options.onStateChange?.call(this, state);
 	}
 
-	// Whether a payload fits in the send queue, counting its frame header (at most 14 bytes).
+	// Whether a payload fits in the send queue, counting its frame header (at most 14 bytes). The
+	// core may have failed already while the events that say so wait behind the one being handled
+	// (a message and then an oversized frame in one read): it takes nothing more then.
 	#fits(data: Payload): boolean {
-		if (this.#state !== ClientState.Connected || !this.#queue) return false;
+		if (this.#state !== ClientState.Connected || !this.#queue || this.#protocol?.state !== State.Open) return false;
 		const room = this.#maxQueue - this.#queue.queued - 14;
 		if (typeof data !== "string") return data.byteLength <= room;
 		// A UTF-16 code unit is at most 3 UTF-8 bytes: count exactly only when that bound is too much.
