@@ -11,11 +11,11 @@ export interface WebSocketUri {
 	password?: string;
 }
 
-const uriFormat = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(?:([^@/?#]*)@)?(\[[0-9A-Fa-f:.]+\]|[^:/?#\[\]]*)(?::([0-9]*))?([^#]*)$/;
-
 /** Parses a ws/wss URI (scheme case-insensitive); throws a SyntaxError for anything else. */
 export function parseUri(text: string): WebSocketUri {
-	const match = uriFormat.exec(text);
+	// Made when it runs: a module-level RegExp would be preloaded into flash, and XS crashes when a
+	// collection runs inside exec() of a preloaded RegExp. URIs are parsed once per connection.
+	const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(?:([^@/?#]*)@)?(\[[0-9A-Fa-f:.]+\]|[^:/?#\[\]]*)(?::([0-9]*))?([^#]*)$/.exec(text);
 	if (!match) throw new SyntaxError(`not a WebSocket URI: ${text}`);
 	const [, schemeText, userInfo, hostText, portText, rest] = match;
 	const scheme = schemeText.toLowerCase();

@@ -2,10 +2,26 @@
 // is rejected on lin), so a host name is resolved first with the net module's Net.resolve.
 import Net from "net";
 
-const dottedIPv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
+/** A dotted IPv4 address: four decimal numbers 0 to 255 without leading zeros. (Not a
+ *  module-level RegExp: XS preloads it into flash, and its test() crashes when a garbage
+ *  collection runs inside it.) */
 export function isIPv4(host: string): boolean {
-	return dottedIPv4.test(host);
+	let parts = 0;
+	let digits = 0;
+	let value = 0;
+	for (let i = 0; i <= host.length; i++) {
+		const c = i < host.length ? host.charCodeAt(i) : 0x2e;
+		if (c === 0x2e) {
+			if (!digits || ++parts > 4) return false;
+			digits = value = 0;
+		} else if (c >= 0x30 && c <= 0x39) {
+			// A leading zero only as the whole number.
+			if (digits === 1 && value === 0) return false;
+			value = value * 10 + (c - 0x30);
+			if (++digits > 3 || value > 255) return false;
+		} else return false;
+	}
+	return parts === 4;
 }
 
 /**
