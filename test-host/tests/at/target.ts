@@ -18,7 +18,7 @@ export interface Bridge {
 
 export async function startBridge(config: Record<string, string | number | boolean> = {}): Promise<Bridge> {
 	const target = await startTarget({ serial: true, config });
-	const port = openPort(target.serialPath!);
+	const port = await openPort(target.serialPath!);
 	const at = new AtSession(port, { timeout: 20_000 });
 	// The boot banner may already have gone out before the port was opened; start from a known state.
 	await at.send("ATE0\r\n");
