@@ -80,6 +80,9 @@ export async function startSimTarget(options: TargetOptions): Promise<Target> {
 		// Generous: a loaded CI machine compiles the firmware's TypeScript slowly on a cold cache.
 		const role = options.config?.role;
 		await log.waitFor(role === "client" ? /^wsclient: / : role === "socketio" ? /^socketio: / : /^wsserver: listening on port \d+/, 60_000);
+		// The CLI's last start-up line: the AT console's port is open, so nothing a test sends is
+		// lost (opening a serial port discards what waited in it).
+		await log.waitFor(/^AT console /, 60_000);
 	} catch (error) {
 		await target.stop().catch(() => {});
 		throw new Error(`the sim target did not start: ${(error as Error).message}\n${log.lines.join("\n")}`);
