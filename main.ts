@@ -29,7 +29,7 @@ function startEchoServer(): WebSocketServer {
 		handshakeTimeout: number("wsHandshakeTimeout", 10_000),
 		maxBody: number("wsMaxBody", 4096),
 		greeting: String(config.wsGreeting ?? ""),
-		routes: [consoleRoute("/"), ...apiRoutes({ version: String(config.version ?? "") })],
+		routes: [consoleRoute("/"), ...apiRoutes({ version: String(config.version ?? ""), profile: String(config.profile ?? "") })],
 		onMessage: echo,
 	});
 }
@@ -53,12 +53,11 @@ function startAtConsole() {
 		// ESP-AT's registration order (AT+CMD?, spec §2.1): base and system, Wi-Fi, TCP/IP, WebSocket.
 		tables(urc) {
 			const store = preferenceStore({ maxValue: number("atPreferenceValue", 4000) });
-			const clock = boardClock(urc);
 			return [
 				sysmfgCommands({ store }),
 				wifiCommands(boardNetwork(urc)),
-				sntpCommands({ clock: clock.clock, configure: clock.configure }),
-				websocketCommands({ store, urc, log: (message) => trace(message + "\n") }),
+				sntpCommands(boardClock(urc)),
+				websocketCommands({ store, urc, links: number("atLinks", 3), log: (message) => trace(message + "\n") }),
 			];
 		},
 	});

@@ -1,12 +1,13 @@
 // The AT bridge: the command engine with its tables, on a UART. What the tables answer from (the
 // board's network, clock and stores) is given by the application. URCs go through one bounded
 // queue (at/urcqueue) that writes `+WS_DATA` only while the UART keeps up.
-import { AtEngine } from "at/engine";
+import { AtEngine, type AtEngineOptions } from "at/engine";
 import { basicCommands, type FirmwareVersion } from "at/basic";
 import type { CommandTable } from "at/table";
 import { UartTransport, type UartOptions } from "at/uart";
-import { UrcQueue } from "at/urcqueue";
+import { UrcQueue, type UrcQueueOptions } from "at/urcqueue";
 import type { UrcOutput } from "at/websocket";
+import type { Output } from "at/writer";
 
 export interface AtBridgeOptions {
 	uart: Omit<UartOptions, "onReceive" | "onOverflow" | "onDrain">;
@@ -17,57 +18,89 @@ export interface AtBridgeOptions {
 	maxPendingData?: number;
 }
 
-export interface AtBridge {
-	readonly engine: AtEngine;
-	readonly urc: UrcOutput;
-}
-
 // The UART's queue holds URCs up to this much; the rest is kept for command answers, which are
 // never refused for lack of room behind a flood of `+WS_DATA`. It must exceed the largest URC
 // (a 16 KiB `+WS_DATA` piece with its header).
 const urcShare = 24 * 1024;
 const uartQueue = 48 * 1024;
 
+/**
+ * The wiring between the engine, the URC queue and the UART: one object that is the options of
+ * all three (its methods live once, in flash, instead of a closure each in RAM).
+ */
+export class AtBridge implements AtEngineOptions, UrcQueueOptions, UartOptions {
+	readonly engine: AtEngine;
+	/** Where the tables print URCs. */
+	readonly urc: UrcQueue;
+	readonly #transport: UartTransport;
+	readonly tables: readonly CommandTable[];
+	readonly limit: number;
+	readonly maxQueue = uartQueue;
+	readonly baud: number;
+	readonly device?: string;
+	readonly port?: number;
+	readonly receive?: number;
+	readonly transmit?: number;
+	#lost = 0;
+
+	constructor(options: AtBridgeOptions) {
+		const uart = options.uart;
+		this.baud = uart.baud;
+		this.device = uart.device;
+		this.port = uart.port;
+		this.receive = uart.receive;
+		this.transmit = uart.transmit;
+		if (uart.maxQueue !== undefined) this.maxQueue = uart.maxQueue;
+		this.limit = options.maxPendingData ?? 32 * 1024;
+		this.urc = new UrcQueue(this);
+		this.tables = [
+			basicCommands({ version: options.version, uart: { factory: { baud: uart.baud, dataBits: 8, stopBits: 1, parity: 0, flowControl: 0 } } }),
+			...(options.tables?.(this.urc) ?? []),
+		];
+		this.engine = new AtEngine(this);
+		this.#transport = new UartTransport(this);
+		this.engine.ready();
+	}
+
+	// AtEngineOptions: the engine's output goes to the UART.
+	write(bytes: Uint8Array): void {
+		this.#transport.write(bytes);
+	}
+
+	restart(done: () => void): void {
+		// §2.1: nothing printed before the restart survives it.
+		this.urc.clear();
+		done();
+	}
+
+	// UrcQueueOptions: a URC goes through the engine, between whole output lines.
+	writeUrc(parts: Output[]): void {
+		this.engine.urcBytes(...parts);
+	}
+
+	room(): number {
+		return urcShare - (this.#transport?.queued ?? 0);
+	}
+
+	onLost(bytes: number): void {
+		this.#lost += bytes;
+		trace(`at: ${bytes} bytes of +WS_DATA lost (${this.#lost} in all): the UART is slower than the links\n`);
+	}
+
+	// UartOptions: input goes to the engine; room in the UART lets waiting URCs go.
+	onReceive(bytes: Uint8Array): void {
+		this.engine.receive(bytes);
+	}
+
+	onOverflow(bytes: number): void {
+		trace(`at: ${bytes} output bytes lost: the UART queue is full\n`);
+	}
+
+	onDrain(): void {
+		this.urc.drain();
+	}
+}
+
 export function startAtBridge(options: AtBridgeOptions): AtBridge {
-	let transport: UartTransport | undefined;
-	let lost = 0;
-	const urcs = new UrcQueue({
-		write: (parts) => engine.urcBytes(...parts),
-		room: () => urcShare - (transport?.queued ?? 0),
-		limit: options.maxPendingData ?? 32 * 1024,
-		onLost(bytes) {
-			lost += bytes;
-			trace(`at: ${bytes} bytes of +WS_DATA lost (${lost} in all): the UART is slower than the links\n`);
-		},
-	});
-	const urc: UrcOutput = {
-		print: (parts, data) => urcs.print(parts, data),
-		after: (action) => urcs.after(action),
-		congested: () => urcs.congested,
-		whenRoom: (resume) => urcs.whenRoom(resume),
-	};
-	const engine: AtEngine = new AtEngine({
-		write: (bytes) => transport!.write(bytes),
-		tables: [
-			basicCommands({
-				version: options.version,
-				uart: { factory: { baud: options.uart.baud, dataBits: 8, stopBits: 1, parity: 0, flowControl: 0 } },
-			}),
-			...(options.tables?.(urc) ?? []),
-		],
-		restart(done) {
-			// §2.1: nothing printed before the restart survives it.
-			urcs.clear();
-			done();
-		},
-	});
-	transport = new UartTransport({
-		maxQueue: uartQueue,
-		...options.uart,
-		onReceive: (bytes) => engine.receive(bytes),
-		onOverflow: (bytes) => trace(`at: ${bytes} output bytes lost: the UART queue is full\n`),
-		onDrain: () => urcs.drain(),
-	});
-	engine.ready();
-	return { engine, urc };
+	return new AtBridge(options);
 }

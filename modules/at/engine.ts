@@ -32,13 +32,22 @@ type State = (typeof State)[keyof typeof State];
 // §1.2: the only input honoured while busy.
 const forcedRestartCommand = "AT+RST\r\n";
 
+// What a running call may reach of its engine, and nothing more.
+interface CallHost {
+	writer(engine: AtEngine): ResponseWriter;
+	running(engine: AtEngine, call: RunningCall): boolean;
+	finish(engine: AtEngine, call: RunningCall, result: Result): void;
+	startData(engine: AtEngine, call: RunningCall, length: number, received: (data: Uint8Array) => Result): void;
+}
+
+// Filled and frozen by AtEngine's static block.
+const callHost = {} as CallHost;
+
 export class AtEngine {
 	/** ATE0/ATE1 (§1.3): on after every boot. */
 	echo = true;
 	readonly #writer: ResponseWriter;
 	readonly #options: AtEngineOptions;
-	readonly #commands: Command[] = [];
-	readonly #byName = new Map<string, Command>();
 	readonly #line = new LineAssembler();
 	#state: State = State.Idle;
 	#call: RunningCall | undefined;
@@ -47,22 +56,10 @@ export class AtEngine {
 	#dataFilled = 0;
 	#data: Uint8Array | undefined;
 	#received: ((data: Uint8Array) => Result) | undefined;
-	readonly #host: CallHost;
 
 	constructor(options: AtEngineOptions) {
 		this.#options = options;
-		this.#writer = new ResponseWriter(options.write);
-		this.#host = {
-			writer: this.#writer,
-			running: (call) => this.#call === call,
-			finish: (call, result) => this.#finish(call, result),
-			startData: (call, length, received) => this.#startData(call, length, received),
-		};
-		for (const table of options.tables)
-			for (const command of table.commands) {
-				this.#commands.push(command);
-				this.#byName.set(command.name, command);
-			}
+		this.#writer = new ResponseWriter(options);
 	}
 
 	/** AT+SYSLOG (§1.6): print ERR CODE lines. Off after every boot. */
@@ -73,9 +70,12 @@ export class AtEngine {
 		this.#writer.syslog = value;
 	}
 
-	/** Every registered command, in registration order. */
+	/** Every registered command, in registration order (a new list: AT+CMD? is rare, and the
+	 *  tables are not copied into RAM for it). */
 	get commands(): readonly Command[] {
-		return this.#commands;
+		const commands: Command[] = [];
+		for (const table of this.#options.tables) commands.push(...table.commands);
+		return commands;
 	}
 
 	/** True while a command runs (including its data phase) or a restart is under way. */
@@ -172,20 +172,26 @@ export class AtEngine {
 	#dispatch(line: Uint8Array): void {
 		const parsed = parseCommandLine(line);
 		if (typeof parsed === "number") return this.#reject(parsed);
-		const command = this.#byName.get(parsed.name);
-		if (!command) return this.#reject(ErrorCode.UnsupportedCommand);
-		const call = new RunningCall(this, this.#host);
+		// A look through the tables, in registration order (a name registered twice: the first).
+		let command: Command | undefined;
+		let table: CommandTable | undefined;
+		search: for (table of this.#options.tables)
+			for (command of table.commands) if (command.name === parsed.name) break search;
+		if (!command || command.name !== parsed.name) return this.#reject(ErrorCode.UnsupportedCommand);
+		const found = command;
+		const owner = table!;
+		const call = new RunningCall(this);
 		this.#call = call;
 		switch (parsed.type) {
 			case CommandType.Test:
-				return this.#run(call, command.test && (() => command.test!(call)));
+				return this.#run(call, found.test && (() => found.test!(call, owner)));
 			case CommandType.Query:
-				return this.#run(call, command.query && (() => command.query!(call)));
+				return this.#run(call, found.query && (() => found.query!(call, owner)));
 			case CommandType.Execute:
-				return this.#run(call, command.execute && (() => command.execute!(call)));
+				return this.#run(call, found.execute && (() => found.execute!(call, owner)));
 			default: {
 				const parameters = Parameters.split(line.subarray(parsed.parameters));
-				return this.#run(call, command.set && parameters && (() => command.set!(call, parameters)));
+				return this.#run(call, found.set && parameters && (() => found.set!(call, parameters, owner)));
 			}
 		}
 	}
@@ -257,54 +263,54 @@ export class AtEngine {
 		this.#run(call, () => received(data));
 		return bytes.length;
 	}
-}
 
-// What a running call may reach of its engine, and nothing more.
-interface CallHost {
-	readonly writer: ResponseWriter;
-	running(call: RunningCall): boolean;
-	finish(call: RunningCall, result: Result): void;
-	startData(call: RunningCall, length: number, received: (data: Uint8Array) => Result): void;
+	// What a RunningCall may reach of its engine, and nothing more. Made while the module is
+	// preloaded, so these functions are in flash, not made again in RAM for each engine.
+	static {
+		callHost.writer = (engine) => engine.#writer;
+		callHost.running = (engine, call) => engine.#call === call;
+		callHost.finish = (engine, call, result) => engine.#finish(call, result);
+		callHost.startData = (engine, call, length, received) => engine.#startData(call, length, received);
+		Object.freeze(callHost);
+	}
 }
 
 /** The Call a handler gets (see at/table). */
 class RunningCall implements Call {
 	readonly engine: AtEngine;
-	readonly #host: CallHost;
 	#finished = false;
 
-	constructor(engine: AtEngine, host: CallHost) {
+	constructor(engine: AtEngine) {
 		this.engine = engine;
-		this.#host = host;
 	}
 
 	get active(): boolean {
-		return !this.#finished && this.#host.running(this);
+		return !this.#finished && callHost.running(this.engine, this);
 	}
 
 	info(text: string): void {
-		if (this.active) this.#host.writer.line(text);
+		if (this.active) callHost.writer(this.engine).line(text);
 	}
 
 	print(...parts: Output[]): void {
-		if (this.active) this.#host.writer.print(...parts);
+		if (this.active) callHost.writer(this.engine).print(...parts);
 	}
 
 	fail(code: number): Result {
-		if (this.active) this.#host.writer.errorCode(code);
+		if (this.active) callHost.writer(this.engine).errorCode(code);
 		return Result.Error;
 	}
 
 	receive(length: number, received: (data: Uint8Array) => Result): Result {
 		if (!(length > 0)) throw new RangeError("a data phase reads at least one byte");
-		if (this.active) this.#host.startData(this, length, received);
+		if (this.active) callHost.startData(this.engine, this, length, received);
 		return Result.Pending;
 	}
 
 	finish(result: Result): void {
 		if (this.#finished) return;
 		this.#finished = true;
-		this.#host.finish(this, result);
+		callHost.finish(this.engine, this, result);
 	}
 }
 

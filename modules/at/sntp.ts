@@ -1,7 +1,7 @@
 // ESP-AT spec §2.3: SNTP configuration and the clock. The time comes from an injected clock; the
 // application applies the configuration (and prints `+TIME_UPDATED` with engine.urc after a sync).
 import { Result } from "at/results";
-import type { Command, CommandTable } from "at/table";
+import { commandList, type Command, type CommandTable } from "at/table";
 
 export interface SntpConfig {
 	enabled: boolean;
@@ -31,8 +31,8 @@ export function timezoneOffset(timezone: number): number | undefined {
 	return (timezone < 0 ? -1 : 1) * (Math.abs(hours) * 60 + minutes);
 }
 
-const days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const days = Object.freeze(["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]);
+const months = Object.freeze(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]);
 const two = (value: number) => String(value).padStart(2, "0");
 
 /** C's asctime() without its newline: `Thu Jan  1 00:00:05 1970` (day padded with a space). */
@@ -43,50 +43,66 @@ export function asctime(milliseconds: number): string {
 	return `${days[date.getUTCDay()]} ${months[date.getUTCMonth()]} ${day} ${time} ${date.getUTCFullYear()}`;
 }
 
-export function sntpCommands(options: SntpOptions): CommandTable {
-	const initial = options.initial ?? { enabled: false, timezone: 0, servers: [] };
-	let config: SntpConfig = { ...initial, servers: [...initial.servers] };
+const disabled: SntpConfig = Object.freeze({ enabled: false, timezone: 0, servers: Object.freeze([]) as unknown as string[] });
 
-	const commands: Command[] = [
-		{
-			name: "+CIPSNTPCFG",
-			query(call) {
-				if (!config.enabled) call.info(`+CIPSNTPCFG:0,${config.timezone}`);
-				else call.info(`+CIPSNTPCFG:1,${config.timezone}${config.servers.map((server) => `,"${server}"`).join("")}`);
-				return Result.OK;
-			},
-			// AT+CIPSNTPCFG=<enable>[,<timezone>][,"s1"][,"s2"][,"s3"]
-			set(call, parameters) {
-				if (parameters.count > 5) return Result.Error;
-				const enable = parameters.int(0);
-				if (enable !== 0 && enable !== 1) return Result.Error;
-				const timezone = parameters.count > 1 ? (parameters.int(1) ?? config.timezone) : config.timezone;
-				if (timezoneOffset(timezone) === undefined) return Result.Error;
-				const servers: string[] = [];
-				for (let index = 2; index < parameters.count; index++) {
-					const server = parameters.string(index);
-					if (server) servers.push(server);
-				}
-				config = { enabled: enable === 1, timezone, servers: enable && !servers.length ? [...defaultServers] : servers };
-				options.configure?.({ ...config, servers: [...config.servers] });
-				return Result.OK;
-			},
-		},
-		{
-			name: "+CIPSNTPTIME",
-			// §1.5: printed without its CR LF, so no blank line before OK.
-			query(call) {
-				const offset = timezoneOffset(config.timezone) ?? 0;
-				call.print(`+CIPSNTPTIME:${asctime(options.clock() + offset * 60000)}`);
-				return Result.OK;
-			},
-		},
-	];
+/** §2.3's commands with the configuration in force. */
+export class SntpTable implements CommandTable {
+	readonly options: SntpOptions;
+	config: SntpConfig;
 
-	return {
-		commands,
-		reset() {
-			config = { ...initial, servers: [...initial.servers] };
-		},
-	};
+	constructor(options: SntpOptions) {
+		this.options = options;
+		this.config = options.initial ?? disabled;
+	}
+
+	get commands(): readonly Command<SntpTable>[] {
+		return commands;
+	}
+
+	reset() {
+		this.config = this.options.initial ?? disabled;
+	}
 }
+
+export function sntpCommands(options: SntpOptions): CommandTable {
+	return new SntpTable(options);
+}
+
+// The configuration in force is replaced, never changed in place: it may be the boot one.
+const commands = commandList<SntpTable>([
+	{
+		name: "+CIPSNTPCFG",
+		query(call, table) {
+			const config = table.config;
+			if (!config.enabled) call.info(`+CIPSNTPCFG:0,${config.timezone}`);
+			else call.info(`+CIPSNTPCFG:1,${config.timezone}${config.servers.map((server) => `,"${server}"`).join("")}`);
+			return Result.OK;
+		},
+		// AT+CIPSNTPCFG=<enable>[,<timezone>][,"s1"][,"s2"][,"s3"]
+		set(_call, parameters, table) {
+			if (parameters.count > 5) return Result.Error;
+			const enable = parameters.int(0);
+			if (enable !== 0 && enable !== 1) return Result.Error;
+			const timezone = parameters.count > 1 ? (parameters.int(1) ?? table.config.timezone) : table.config.timezone;
+			if (timezoneOffset(timezone) === undefined) return Result.Error;
+			const servers: string[] = [];
+			for (let index = 2; index < parameters.count; index++) {
+				const server = parameters.string(index);
+				if (server) servers.push(server);
+			}
+			const config = { enabled: enable === 1, timezone, servers: enable && !servers.length ? [...defaultServers] : servers };
+			table.config = config;
+			table.options.configure?.({ ...config, servers: [...config.servers] });
+			return Result.OK;
+		},
+	},
+	{
+		name: "+CIPSNTPTIME",
+		// §1.5: printed without its CR LF, so no blank line before OK.
+		query(call, table) {
+			const offset = timezoneOffset(table.config.timezone) ?? 0;
+			call.print(`+CIPSNTPTIME:${asctime(table.options.clock() + offset * 60000)}`);
+			return Result.OK;
+		},
+	},
+]);

@@ -1,7 +1,7 @@
 // ESP-AT spec §2.4: AT+SYSMFG, the manufacturing store the WebSocket TLS certificates live in
 // (namespaces wss_ca, wss_cert, wss_key). Persistence is the application's: it supplies the store.
 import { Result } from "at/results";
-import type { Call, Command, CommandTable } from "at/table";
+import { commandList, type Call, type Command, type CommandTable } from "at/table";
 
 /** AT+SYSMFG value types the bridge keeps: both are written through a `>` data phase. */
 export const ValueType = Object.freeze({ String: 7, Binary: 8 });
@@ -36,19 +36,36 @@ export interface SysmfgOptions {
 
 const Operation = Object.freeze({ Erase: 0, Read: 1, Write: 2 });
 
-export function sysmfgCommands(options: SysmfgOptions): CommandTable {
-	const store = options.store;
-	const maxValueLength = options.maxValueLength ?? 8192;
+/** §2.4's AT+SYSMFG on the application's store. */
+export class SysmfgTable implements CommandTable {
+	readonly store: ManufacturingStore;
+	readonly maxValueLength: number;
 
-	function listNamespaces(call: Call): Result {
-		for (const namespace of store.namespaces()) call.info(`+SYSMFG:"${namespace}"`);
-		return Result.OK;
+	constructor(options: SysmfgOptions) {
+		this.store = options.store;
+		this.maxValueLength = options.maxValueLength ?? 8192;
 	}
 
-	const command: Command = {
+	get commands(): readonly Command<SysmfgTable>[] {
+		return commands;
+	}
+}
+
+export function sysmfgCommands(options: SysmfgOptions): CommandTable {
+	return new SysmfgTable(options);
+}
+
+function listNamespaces(call: Call, table: SysmfgTable): Result {
+	for (const namespace of table.store.namespaces()) call.info(`+SYSMFG:"${namespace}"`);
+	return Result.OK;
+}
+
+const commands = commandList<SysmfgTable>([
+	{
 		name: "+SYSMFG",
 		query: listNamespaces,
-		set(call, parameters) {
+		set(call, parameters, table) {
+			const store = table.store;
 			const operation = parameters.int(0);
 			const namespace = parameters.count > 1 ? parameters.string(1) : undefined;
 			const key = parameters.count > 2 ? parameters.string(2) : undefined;
@@ -59,7 +76,7 @@ export function sysmfgCommands(options: SysmfgOptions): CommandTable {
 					return store.erase(namespace, key) ? Result.OK : Result.Error;
 				// AT+SYSMFG=1 | 1,"ns" | 1,"ns","key"[,offset,length]
 				case Operation.Read: {
-					if (parameters.count === 1) return listNamespaces(call);
+					if (parameters.count === 1) return listNamespaces(call, table);
 					if (!namespace) return Result.Error;
 					if (parameters.count === 2) {
 						const keys = store.keys(namespace);
@@ -88,14 +105,12 @@ export function sysmfgCommands(options: SysmfgOptions): CommandTable {
 					const type = parameters.int(3);
 					const length = parameters.int(4);
 					if (type !== ValueType.String && type !== ValueType.Binary) return Result.Error;
-					if (length === undefined || length < 1 || length > maxValueLength) return Result.Error;
+					if (length === undefined || length < 1 || length > table.maxValueLength) return Result.Error;
 					return call.receive(length, (value) => (store.write(namespace, key, type, value) ? Result.OK : Result.Error));
 				}
 				default:
 					return Result.Error;
 			}
 		},
-	};
-
-	return { commands: [command] };
-}
+	},
+]);

@@ -23,20 +23,33 @@ export interface Call {
 	finish(result: Result): void;
 }
 
-/** One command: its name as typed after `AT` (upper case: "", "E0", "+GMR") and its handlers.
- *  A missing slot answers ERROR without an ERR CODE line (§1.1). */
-export interface Command {
+/**
+ * One command: its name as typed after `AT` (upper case: "", "E0", "+GMR") and its handlers. A
+ * missing slot answers ERROR without an ERR CODE line (§1.1). Each handler also gets the table
+ * the command is registered with, which holds the state: so a table's commands can be one
+ * module-level, frozen list that preloading keeps in flash, instead of closures made in RAM at
+ * start-up.
+ */
+export interface Command<Table extends CommandTable = CommandTable> {
 	readonly name: string;
-	test?(call: Call): Result;
-	query?(call: Call): Result;
-	set?(call: Call, parameters: Parameters): Result;
-	execute?(call: Call): Result;
+	test?(call: Call, table: Table): Result;
+	query?(call: Call, table: Table): Result;
+	set?(call: Call, parameters: Parameters, table: Table): Result;
+	execute?(call: Call, table: Table): Result;
 }
 
 export interface CommandTable {
-	readonly commands: readonly Command[];
+	/** In AT+CMD? order; best a frozen module-level list (see Command). */
+	readonly commands: readonly Command<any>[];
 	/** AT+RST and every restart: state held in RAM goes back to its boot value (§2.1). */
 	reset?(): void;
 	/** AT+RESTORE: persisted settings go back to their factory values (before the restart). */
 	restore?(): void;
+}
+
+/** A table's command list as preloading should keep it: the list and each entry frozen, so that
+ *  none of it needs RAM at run time (xsl warns about what a preloaded module leaves unfrozen). */
+export function commandList<Table extends CommandTable>(commands: Command<Table>[]): readonly Command<Table>[] {
+	for (const command of commands) Object.freeze(command);
+	return Object.freeze(commands);
 }

@@ -3,11 +3,12 @@
 // queue has room for it, so command answers always find room behind it; until then it waits here,
 // in a bounded queue. Actions queued with after() (a command's final result) keep their place
 // behind the URCs printed before them.
+import type { UrcOutput } from "at/websocket";
 import type { Output } from "at/writer";
 
 export interface UrcQueueOptions {
 	/** Writes one URC's parts, together. */
-	write(parts: Output[]): void;
+	writeUrc(parts: Output[]): void;
 	/** Bytes the transport takes now without exceeding its share for URCs. */
 	room(): number;
 	/** Most `+WS_DATA` bytes waiting here. */
@@ -18,7 +19,7 @@ export interface UrcQueueOptions {
 
 type Entry = { parts: Output[]; size: number; data: boolean } | { action: () => void };
 
-export class UrcQueue {
+export class UrcQueue implements UrcOutput {
 	readonly #options: UrcQueueOptions;
 	#entries: Entry[] = [];
 	#waiting = 0;
@@ -38,7 +39,7 @@ export class UrcQueue {
 		let size = 0;
 		for (const part of parts) size += part.length; // strings here are ASCII
 		if (!this.#entries.length && size <= this.#options.room()) {
-			this.#options.write(parts);
+			this.#options.writeUrc(parts);
 			return;
 		}
 		if (data) {
@@ -70,13 +71,13 @@ export class UrcQueue {
 			if (entry.size > this.#options.room()) break;
 			this.#entries.shift();
 			if (entry.data) this.#waiting -= entry.size;
-			this.#options.write(entry.parts);
+			this.#options.writeUrc(entry.parts);
 		}
 		this.#resumeIfRoom();
 	}
 
 	/** Whether `+WS_DATA` waits here past half the limit: the links should stop reading. */
-	get congested(): boolean {
+	congested(): boolean {
 		return this.#waiting * 2 >= this.#options.limit;
 	}
 

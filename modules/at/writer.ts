@@ -3,25 +3,26 @@
 import { ErrorCode, Result } from "at/results";
 
 // §0.1: every final result starts with CR LF, so an information line before it shows as a blank line.
-const finalResults = ["\r\nOK\r\n", "\r\nERROR\r\n", "\r\nSEND OK\r\n", "\r\nSEND FAIL\r\n"];
+const finalResults = Object.freeze(["\r\nOK\r\n", "\r\nERROR\r\n", "\r\nSEND OK\r\n", "\r\nSEND FAIL\r\n"]);
 
 export type Output = string | Uint8Array;
 
 export class ResponseWriter {
 	/** AT+SYSLOG (§1.6): ERR CODE lines are printed only while it is on. */
 	syslog = false;
-	readonly #write: (bytes: Uint8Array) => void;
+	readonly #output: { write(bytes: Uint8Array): void };
 
-	constructor(write: (bytes: Uint8Array) => void) {
-		this.#write = write;
+	/** `output.write` gets every byte printed, in order. */
+	constructor(output: { write(bytes: Uint8Array): void }) {
+		this.#output = output;
 	}
 
 	/** Writes the parts in order, each as it is: strings as UTF-8, bytes without a copy. */
 	print(...parts: Output[]): void {
 		for (const part of parts) {
 			if (typeof part === "string") {
-				if (part.length) this.#write(new Uint8Array(ArrayBuffer.fromString(part)));
-			} else if (part.length) this.#write(part);
+				if (part.length) this.#output.write(new Uint8Array(ArrayBuffer.fromString(part)));
+			} else if (part.length) this.#output.write(part);
 		}
 	}
 

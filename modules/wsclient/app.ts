@@ -8,7 +8,7 @@ import { flag, number, resource, text } from "settings/values";
 
 export type EchoClientConfig = Readonly<Record<string, unknown>>;
 
-const stateNames = ["stopped", "connecting", "connected", "waiting to reconnect", "closing"];
+const stateNames = Object.freeze(["stopped", "connecting", "connected", "waiting to reconnect", "closing"]);
 
 /**
  * Starts the echo client. Config keys: clientUrl (required), clientGreeting, clientReconnect,

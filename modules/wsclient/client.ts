@@ -14,7 +14,8 @@ import { ClientError, type ClientErrorKind } from "wsclient/errors";
 import { random } from "wsclient/random";
 import { resolveIPv4 } from "wsclient/resolve";
 import { ClientState } from "wsclient/state";
-import { openTransport, type Transport } from "wsclient/transport";
+import { tlsAvailable } from "wsclient/tls";
+import { openTransport, type Transport, type TransportOwner } from "wsclient/transport";
 
 export interface WebSocketClientOptions {
 	/** ws:// or wss:// with host, port, path and query; user:password@ becomes Basic authorization. */
@@ -44,6 +45,9 @@ export interface WebSocketClientOptions {
 	maxQueue?: number;
 	/** wss:// only: the CA, the client certificate and key, and whether to verify the server. */
 	tls?: TlsOptions;
+	/** Whatever the application finds its own state by in the callbacks, as `this.context`: so
+	 *  the callbacks can be shared functions instead of closures made per client. */
+	context?: unknown;
 	onOpen?: (this: WebSocketClient, subprotocol: string | undefined) => void;
 	/** A whole message: text as a string, binary as an ArrayBuffer. */
 	onMessage?: (this: WebSocketClient, data: string | ArrayBuffer) => void;
@@ -96,6 +100,41 @@ export class WebSocketClient {
 	#timer: Timer | undefined;
 	#timerAt = 0;
 
+	/** One attempt's socket events, passed on while it is the client's current attempt (a class,
+	 *  made once at preload, in place of closures made per connection). */
+	static readonly #AttemptEvents = class implements TransportOwner {
+		readonly client: WebSocketClient;
+		readonly attempt: number;
+
+		constructor(client: WebSocketClient, attempt: number) {
+			this.client = client;
+			this.attempt = attempt;
+		}
+
+		onReadable(count: number) {
+			if (this.attempt === this.client.#attempt) this.client.#receive(count);
+		}
+
+		onWritable(count: number) {
+			const client = this.client;
+			if (this.attempt !== client.#attempt) return;
+			client.#transportUp = true;
+			client.#queue!.grant(count);
+			client.#flush();
+		}
+
+		onError() {
+			if (this.attempt === this.client.#attempt) this.client.#transportEnded();
+		}
+
+		onTlsFailure(error: unknown) {
+			const client = this.client;
+			if (this.attempt !== client.#attempt) return;
+			client.#transport = undefined;
+			client.#fail("tls", `TLS with ${client.#label()} failed: ${(error as Error)?.message ?? error} (${client.#tlsHint()})`);
+		}
+	};
+
 	constructor(options: WebSocketClientOptions) {
 		// An unparsable URL or another scheme throws here (SyntaxError), before anything starts.
 		this.#uri = parseUri(options.url);
@@ -109,10 +148,17 @@ export class WebSocketClient {
 		this.#pongTimeout = options.pongTimeout ?? 10_000;
 		this.#reconnect = options.reconnect ?? 0;
 		this.#closeTimeout = options.closeTimeout ?? 5_000;
+		// A build without TLS (wsclient/notls) refuses wss:// now, not at every reconnect.
+		if (this.#uri.secure && !tlsAvailable) throw new Error(`${options.url}: wss:// is not in this build (it has no TLS)`);
 		// Certificates and keys are checked now: what the SDK's TLS cannot use throws here.
 		this.#secure = this.#uri.secure ? secureOptions(options.tls) : undefined;
 		// The first attempt starts from the run loop, so that no callback runs inside the constructor.
 		this.#schedule(0);
+	}
+
+	/** The options' context. */
+	get context(): unknown {
+		return this.#options.context;
 	}
 
 	/** ClientState: 0 stopped, 1 connecting, 2 connected, 3 waiting to reconnect, 4 closing. */
@@ -284,31 +330,8 @@ export class WebSocketClient {
 
 	#open(attempt: number, address: string) {
 		const uri = this.#uri;
-		const client = this;
 		try {
-			this.#transport = openTransport({
-				address,
-				port: uri.port,
-				host: uri.host,
-				secure: this.#secure,
-				onReadable(count: number) {
-					if (attempt === client.#attempt) client.#receive(count);
-				},
-				onWritable(count: number) {
-					if (attempt !== client.#attempt) return;
-					client.#transportUp = true;
-					client.#queue!.grant(count);
-					client.#flush();
-				},
-				onError() {
-					if (attempt === client.#attempt) client.#transportEnded();
-				},
-				onTlsFailure(error: unknown) {
-					if (attempt !== client.#attempt) return;
-					client.#transport = undefined;
-					client.#fail("tls", `TLS with ${client.#label()} failed: ${(error as Error)?.message ?? error} (${client.#tlsHint()})`);
-				},
-			});
+			this.#transport = openTransport(new WebSocketClient.#AttemptEvents(this, attempt), { address, port: uri.port, host: uri.host, secure: this.#secure });
 		} catch (error) {
 			const message = (error as Error).message;
 			if (this.#secure) {

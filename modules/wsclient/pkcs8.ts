@@ -3,9 +3,9 @@
 // so that a key the SDK's TLS cannot use is refused with a clear error before connecting.
 
 /** RFC 8017 Appendix A.1: rsaEncryption, 1.2.840.113549.1.1.1. */
-const rsaEncryption = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+const rsaEncryption = Object.freeze([0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]);
 /** RFC 5480 §2.1.1: id-ecPublicKey, 1.2.840.10045.2.1. */
-const ecPublicKey = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+const ecPublicKey = Object.freeze([0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]);
 
 interface Element {
 	tag: number;
@@ -51,7 +51,7 @@ export function keyAlgorithm(der: Uint8Array): "rsa" | "ec" | "other" | undefine
 	return "other";
 }
 
-function equals(bytes: Uint8Array, expected: number[]): boolean {
+function equals(bytes: Uint8Array, expected: readonly number[]): boolean {
 	if (bytes.length !== expected.length) return false;
 	for (let i = 0; i < bytes.length; i++) if (bytes[i] !== expected[i]) return false;
 	return true;

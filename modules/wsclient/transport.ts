@@ -1,43 +1,9 @@
-// The byte stream under a WebSocket: embedded:io/socket/tcp for ws://, the SDK's ECMA-419 TLS
-// socket (examples/io/tcp/tlssocket) over it for wss://. Both take their callbacks in the
-// constructor; inside the TLS socket's callbacks `this` is an internal object, not the socket, so
-// neither is relied on: the callbacks here close over what they need.
+// The byte stream under a WebSocket: embedded:io/socket/tcp for ws://, and for wss:// the TLS
+// socket of wsclient/tls (the SDK's, in builds that include modules/wsclient/tls; a refusal in
+// builds without TLS). Both take their callbacks in the constructor and tell a TransportOwner;
+// the socket itself is the Transport (read, write, close).
 import TCP from "embedded:io/socket/tcp";
-import TLSSocket from "embedded:io/socket/tcp/tls";
-
-/**
- * The TCP socket handed to the SDK's TLS socket. Its TLS stack runs inside this socket's
- * callbacks and throws when the handshake fails (a certificate from another CA, expired, the
- * wrong name, an alert: ssl_handshake.js); an exception escaping an I/O callback aborts XS. This
- * subclass catches it in the callback, closes the socket and reports it through `onException`
- * (an option tlssocket.js passes along with the others), so a wrong certificate is an error the
- * client reports, not a crashed board.
- */
-class GuardedTCP extends TCP {
-	constructor(options: Record<string, any>) {
-		const report: (error: unknown) => void = options.onException;
-		let socket: GuardedTCP | undefined;
-		let failed = false;
-		const guard = (callback: ((...args: any[]) => void) | undefined) =>
-			callback &&
-			function (this: unknown, ...args: unknown[]) {
-				if (failed) return;
-				try {
-					callback.apply(this, args);
-				} catch (error) {
-					failed = true;
-					try {
-						socket?.close();
-					} catch {
-						// already closed by the TLS stack
-					}
-					report(error);
-				}
-			};
-		super({ ...options, onReadable: guard(options.onReadable), onWritable: guard(options.onWritable), onError: guard(options.onError) } as never);
-		socket = this;
-	}
-}
+import { openTlsSocket } from "wsclient/tls";
 
 export interface TransportOptions {
 	/** Dotted IPv4. */
@@ -47,6 +13,10 @@ export interface TransportOptions {
 	host?: string;
 	/** wss://: the TLS socket's `secure` dictionary (see wsclient/credentials). */
 	secure?: Record<string, unknown>;
+}
+
+/** Who hears what the socket does. */
+export interface TransportOwner {
 	onReadable(count: number): void;
 	/** The write budget (ECMA-419); the first call also means the connection (and TLS) is up. */
 	onWritable(count: number): void;
@@ -64,55 +34,69 @@ export interface Transport {
 	close(): void;
 }
 
-interface Socket {
+/** What the transport needs of a TCP or TLS socket. */
+export interface Socket {
 	read(): unknown;
 	write(bytes: Uint8Array): unknown;
 	close(): unknown;
 }
 
+/** The options wsclient/tls's openTlsSocket takes: a TCP socket's, and the TLS ones. */
+export interface TlsSocketOptions {
+	address: string;
+	port: number;
+	nodelay: boolean;
+	format: "buffer";
+	/** For SNI and the certificate's name check. */
+	host: string;
+	secure: Record<string, unknown>;
+	onReadable(count: number): void;
+	onWritable(count: number): void;
+	onError(): void;
+	/** The TLS stack threw (the handshake failed); the socket is closed. */
+	onException(error: unknown): void;
+}
+
+/**
+ * A TCP socket that tells its owner. Its callbacks are module-level functions (in flash once
+ * preloaded) that find the owner on the socket, which is `this` inside a TCP socket's callbacks:
+ * no closures per connection.
+ */
+class OwnedTCP extends TCP {
+	owner: TransportOwner | undefined;
+
+	constructor(owner: TransportOwner, options: TransportOptions) {
+		super({ address: options.address, port: options.port, nodelay: true, format: "buffer", onReadable: socketReadable, onWritable: socketWritable, onError: socketError } as never);
+		this.owner = owner;
+	}
+}
+
+function socketReadable(this: OwnedTCP, count: number) {
+	this.owner?.onReadable(count);
+}
+
+function socketWritable(this: OwnedTCP, count: number) {
+	this.owner?.onWritable(count);
+}
+
+function socketError(this: OwnedTCP) {
+	this.owner?.onError();
+}
+
 /** Opens the connection; throws what the socket's constructor throws (bad options, bad certificate). */
-export function openTransport(options: TransportOptions): Transport {
-	const socketOptions = {
+export function openTransport(owner: TransportOwner, options: TransportOptions): Transport {
+	if (!options.secure) return new OwnedTCP(owner, options) as unknown as Transport;
+	// Inside the TLS socket's callbacks `this` is not the socket: these close over the owner.
+	return openTlsSocket({
 		address: options.address,
 		port: options.port,
 		nodelay: true,
-		format: "buffer" as const,
-		onReadable(count: number) {
-			options.onReadable(count);
-		},
-		onWritable(count: number) {
-			options.onWritable(count);
-		},
-		onError() {
-			options.onError();
-		},
-	};
-	let socket: Socket;
-	if (options.secure) {
-		// tlssocket.js builds its TCP socket with `new options.TCP.io({...options})`.
-		const tlsOptions = {
-			...socketOptions,
-			TCP: { io: GuardedTCP },
-			onException: (error: unknown) => options.onTlsFailure(error),
-			host: options.host ?? options.address,
-			secure: options.secure,
-		};
-		// The typings differ (the SDK's tls.d.ts under the root tsconfig, typings/sdk-gaps/tlssocket
-		// under mcconfig); neither knows every option.
-		socket = new TLSSocket(tlsOptions as never) as unknown as Socket;
-	} else {
-		socket = new TCP(socketOptions) as unknown as Socket;
-	}
-	return {
-		read() {
-			return socket.read() as ArrayBuffer | undefined;
-		},
-		write(bytes: Uint8Array) {
-			const left = socket.write(bytes);
-			return typeof left === "number" ? left : undefined;
-		},
-		close() {
-			socket.close();
-		},
-	};
+		format: "buffer",
+		host: options.host ?? options.address,
+		secure: options.secure,
+		onReadable: (count: number) => owner.onReadable(count),
+		onWritable: (count: number) => owner.onWritable(count),
+		onError: () => owner.onError(),
+		onException: (error: unknown) => owner.onTlsFailure(error),
+	}) as unknown as Transport;
 }

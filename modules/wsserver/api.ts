@@ -1,56 +1,64 @@
 // The small JSON API on the server's port: GET /api/status tells what the device is doing,
 // POST /api/echo answers a body with what was received (libwebsockets' http_server_post example:
 // {"status": "success", "message": "Received your request."}).
-import Instrumentation from "instrumentation";
 import type { HttpRequest } from "ws/http";
 import { isValidUtf8 } from "ws/utf8";
-import type { HttpAnswer, HttpExchange, HttpRoute, ServerView } from "wsserver/route";
+import { HeapMonitor } from "wsserver/memory";
+import { fixedAnswer, type HttpAnswer, type HttpExchange, type HttpRoute, type ServerView } from "wsserver/route";
 
 export interface ApiOptions {
 	/** The firmware version reported by /api/status (mc/config "version"). */
 	version: string;
+	/** The build's profile (mc/config "profile": esp32, esp8266). */
+	profile?: string;
 }
 
 /** GET /api/status and POST /api/echo. */
 export function apiRoutes(options: ApiOptions): HttpRoute[] {
-	return [statusRoute(options.version), echoRoute()];
+	return [new StatusRoute(options.version, "/api/status", options.profile), new EchoRoute()];
 }
+
+// Shared by every route that answers only GET (and so HEAD).
+const getOnly = Object.freeze(["GET"]);
+const postOnly = Object.freeze(["POST"]);
 
 function json(status: number, value: unknown): HttpAnswer {
 	return { status, headers: [["Content-Type", "application/json"], ["Cache-Control", "no-store"]], body: JSON.stringify(value) + "\n" };
 }
 
-// A figure of the SDK's instrumentation (modules/base/instrumentation): undefined where the build
-// or platform does not keep it (a release build without -i), reported as null.
-function instrument(name: "XS Slot Heap Used" | "XS Chunk Heap Used" | "System Free Memory"): number | null {
-	const index = Instrumentation.map(name);
-	if (index === undefined) return null;
-	return Instrumentation.get(index) ?? null;
+/** GET /api/status: what the device is doing, its heap, and the configured limits. */
+export class StatusRoute implements HttpRoute {
+	readonly path: string;
+	readonly methods = getOnly;
+	readonly #version: string;
+	readonly #profile: string;
+	// Made with the route: the heap figures are sampled from then on.
+	readonly #heap = new HeapMonitor();
+
+	constructor(version: string, path = "/api/status", profile = "") {
+		this.path = path;
+		this.#version = version;
+		this.#profile = profile;
+	}
+
+	start(_request: HttpRequest, server: ServerView): HttpExchange {
+		return fixedAnswer(
+			json(200, {
+				version: this.#version,
+				profile: this.#profile,
+				uptimeMs: Date.now() - server.startedAt,
+				memory: this.#heap.report(),
+				websocket: { path: server.path, clients: server.clientCount },
+				connections: server.connectionCount,
+				links: server.links(),
+				limits: server.limits,
+			}),
+		);
+	}
 }
 
-export function statusRoute(version: string, path = "/api/status"): HttpRoute {
-	return {
-		path,
-		methods: ["GET"],
-		start(_request: HttpRequest, server: ServerView): HttpExchange {
-			return {
-				end: () =>
-					json(200, {
-						version,
-						uptimeMs: Date.now() - server.startedAt,
-						memory: {
-							slotHeapUsed: instrument("XS Slot Heap Used"),
-							chunkHeapUsed: instrument("XS Chunk Heap Used"),
-							systemFree: instrument("System Free Memory"),
-						},
-						websocket: { path: server.path, clients: server.clientCount },
-						connections: server.connectionCount,
-						links: server.links(),
-						limits: server.limits,
-					}),
-			};
-		},
-	};
+export function statusRoute(version: string, path = "/api/status", profile = ""): HttpRoute {
+	return new StatusRoute(version, path, profile);
 }
 
 // RFC 8259 §11 and RFC 6839 §3.1: application/json and any "+json" media type are JSON.
@@ -63,59 +71,67 @@ function isText(mediaType: string): boolean {
 	return mediaType === "" || mediaType.startsWith("text/") || mediaType === "application/x-www-form-urlencoded" || mediaType === "application/xml" || mediaType.endsWith("+xml");
 }
 
+/** POST /api/echo: the body back as JSON, parsed when it is JSON, text, or base64. */
+export class EchoRoute implements HttpRoute {
+	readonly path: string;
+	readonly methods = postOnly;
+
+	constructor(path = "/api/echo") {
+		this.path = path;
+	}
+
+	start(request: HttpRequest): HttpExchange {
+		// The server keeps the body under its limit; the pieces are joined once, at the end.
+		const pieces: Uint8Array[] = [];
+		let length = 0;
+		return {
+			body(piece: Uint8Array) {
+				pieces.push(piece.slice());
+				length += piece.length;
+			},
+			end() {
+				const bytes = new Uint8Array(length);
+				let offset = 0;
+				for (const piece of pieces) {
+					bytes.set(piece, offset);
+					offset += piece.length;
+				}
+				pieces.length = 0;
+				const contentType = request.headers.get("Content-Type") ?? null;
+				const mediaType = (contentType ?? "").split(";")[0].trim().toLowerCase();
+				const text = isValidUtf8(bytes) ? String.fromArrayBuffer(bytes.buffer) : undefined;
+				let bodyEncoding: string;
+				let body: unknown;
+				if (isJson(mediaType)) {
+					try {
+						if (text === undefined) throw new SyntaxError("not UTF-8");
+						body = JSON.parse(text);
+					} catch {
+						return json(400, { status: "error", message: "The body is not valid JSON." });
+					}
+					bodyEncoding = "json";
+				} else if (text !== undefined && isText(mediaType)) {
+					bodyEncoding = "text";
+					body = text;
+				} else {
+					bodyEncoding = "base64";
+					body = bytes.toBase64();
+				}
+				return json(200, {
+					status: "success",
+					message: "Received your request.",
+					method: request.method,
+					contentType,
+					transferEncoding: request.headers.get("Transfer-Encoding") ?? null,
+					length,
+					bodyEncoding,
+					body,
+				});
+			},
+		};
+	}
+}
+
 export function echoRoute(path = "/api/echo"): HttpRoute {
-	return {
-		path,
-		methods: ["POST"],
-		start(request: HttpRequest): HttpExchange {
-			// The server keeps the body under its limit; the pieces are joined once, at the end.
-			const pieces: Uint8Array[] = [];
-			let length = 0;
-			return {
-				body(piece: Uint8Array) {
-					pieces.push(piece.slice());
-					length += piece.length;
-				},
-				end() {
-					const bytes = new Uint8Array(length);
-					let offset = 0;
-					for (const piece of pieces) {
-						bytes.set(piece, offset);
-						offset += piece.length;
-					}
-					pieces.length = 0;
-					const contentType = request.headers.get("Content-Type") ?? null;
-					const mediaType = (contentType ?? "").split(";")[0].trim().toLowerCase();
-					const text = isValidUtf8(bytes) ? String.fromArrayBuffer(bytes.buffer) : undefined;
-					let bodyEncoding: string;
-					let body: unknown;
-					if (isJson(mediaType)) {
-						try {
-							if (text === undefined) throw new SyntaxError("not UTF-8");
-							body = JSON.parse(text);
-						} catch {
-							return json(400, { status: "error", message: "The body is not valid JSON." });
-						}
-						bodyEncoding = "json";
-					} else if (text !== undefined && isText(mediaType)) {
-						bodyEncoding = "text";
-						body = text;
-					} else {
-						bodyEncoding = "base64";
-						body = bytes.toBase64();
-					}
-					return json(200, {
-						status: "success",
-						message: "Received your request.",
-						method: request.method,
-						contentType,
-						transferEncoding: request.headers.get("Transfer-Encoding") ?? null,
-						length,
-						bodyEncoding,
-						body,
-					});
-				},
-			};
-		},
-	};
+	return new EchoRoute(path);
 }

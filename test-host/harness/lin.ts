@@ -5,9 +5,9 @@
 // "XS abort: ..." and the VM stops while mcsim keeps running, so the log is the only witness;
 // the listener binds all interfaces and polls sockets every 20 ms.
 import { spawn, type ChildProcess } from "node:child_process";
-import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { resolveManifest } from "../runtime/manifest.ts";
 import { buildLin } from "../toolchain/build.ts";
 import { acquireLock, type Lock } from "../toolchain/lock.ts";
 import { findSdk, projectRoot } from "../toolchain/sdk.ts";
@@ -29,11 +29,10 @@ export interface LinTarget extends Target {
 	readonly mcSo: string;
 }
 
-/** The app's own mc/config, as the manifest sets it for lin (before command-line overrides). */
-function manifestConfig(): Record<string, unknown> {
+/** The app's own mc/config, as the manifests set it for lin (before command-line overrides). */
+function manifestConfig(manifest: string): Record<string, unknown> {
 	try {
-		const manifest = JSON.parse(fs.readFileSync(path.join(projectRoot, "manifest.json"), "utf8"));
-		return { ...manifest.config, ...manifest.platforms?.lin?.config };
+		return resolveManifest(manifest, "lin").config;
 	} catch {
 		return {};
 	}
@@ -41,7 +40,8 @@ function manifestConfig(): Record<string, unknown> {
 
 export async function startLinTarget(options: TargetOptions): Promise<LinTarget> {
 	findSdk();
-	const defaults = manifestConfig();
+	const manifest = options.manifest ?? path.join(projectRoot, "manifest.json");
+	const defaults = manifestConfig(manifest);
 	const config: Record<string, string | number | boolean> = { ...options.config };
 	// LIN_WS_PORT moves every lin run of this process tree to another port (its own builds and its
 	// own port lock), so that two checkouts on one machine can run their lin tests side by side.
@@ -64,7 +64,7 @@ export async function startLinTarget(options: TargetOptions): Promise<LinTarget>
 			config.atDevice = serial.device;
 			config.at = "true";
 		}
-		const build = await buildLin({ config });
+		const build = await buildLin({ manifest, config });
 		return await startMcsim(build.mcSo, {
 			port,
 			ready: role === "server" ? listeningPattern : undefined,

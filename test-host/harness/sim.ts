@@ -39,6 +39,7 @@ export async function startSimTarget(options: TargetOptions): Promise<Target> {
 			pty ? pty.device : "stdio",
 			"--data",
 			dataDirectory,
+			...(options.manifest ? ["--manifest", options.manifest] : []),
 			...config,
 		],
 		{ cwd: projectRoot, stdio: ["pipe", "pipe", "pipe"] },

@@ -10,6 +10,9 @@ export interface TargetOptions {
 	/** mc/config overrides (mcconfig's name=value). Targets that cannot change config at run time
 	 *  (device) ignore them; lin rebuilds when they differ. */
 	config?: Record<string, string | number | boolean>;
+	/** The app manifest (default: the project's manifest.json), e.g. a profile's
+	 *  (profiles/esp8266/manifest.json); a device runs what was flashed. */
+	manifest?: string;
 	/** Attach the AT console to a fresh pseudo-terminal pair and give its far end to the test. */
 	serial?: boolean;
 }

@@ -40,9 +40,11 @@ export function resolveManifest(manifestPath: string, platform: string): Resolve
 		} catch (error) {
 			throw new Error(`manifest ${absolute}: ${(error as Error).message}`);
 		}
-		for (const section of [manifest, platformSection(manifest, platform, absolute)]) {
-			if (!section) continue;
-			for (const include of list(section.include)) includeManifest(dir, include);
+		const sections = [manifest, platformSection(manifest, platform, absolute)].filter((section): section is Json => section !== undefined);
+		// mcconfig parses a manifest's includes, its platform section's too, before the manifest
+		// itself: so an included manifest's config comes before the including one's.
+		for (const section of sections) for (const include of list(section.include)) includeManifest(dir, include);
+		for (const section of sections) {
 			for (const [key, value] of Object.entries(section.modules ?? {})) addModules(dir, key, list(value));
 			for (const name of list(section.preload)) pendingPreloads.push({ dir, name });
 			if (section.config) configs.push(section.config);

@@ -18,6 +18,9 @@ export interface BuildOptions {
 	debug?: boolean;
 	/** Stream the tools' output to this terminal. */
 	echo?: boolean;
+	/** Run mcconfig and make again even if this process built the same plan already (the
+	 *  manifest's content changed, not its path: make is incremental, so that costs little). */
+	fresh?: boolean;
 }
 
 export interface BuildPlan {
@@ -89,7 +92,7 @@ const linBuilds = new Map<string, Promise<LinBuild>>();
  *  (make is incremental, so a second process only pays for the up-to-date check). */
 export function buildLin(options: BuildOptions = {}): Promise<LinBuild> {
 	const plan = planBuild("lin", options);
-	let build = linBuilds.get(plan.outputDirectory);
+	let build = options.fresh ? undefined : linBuilds.get(plan.outputDirectory);
 	if (!build) {
 		build = runLinBuild(plan, options.echo ?? false);
 		linBuilds.set(plan.outputDirectory, build);

@@ -1,7 +1,9 @@
 // "instrumentation" on Node, after the SDK's modules/base/instrumentation: map(name) gives the
 // index of a name in modInstrumentation.c's table, name(index) the reverse, get(index) the value.
-// The XS heap figures are approximations from the host's V8 heap (process.memoryUsage()): useful
-// to see growth (a leak), not to predict a chip's memory. The other counters read 0.
+// The host runtime has no XS heap: V8 keeps objects and strings in one heap of its own, and its
+// figures say nothing about a chip's slots and chunks. So get() answers undefined for the XS heap
+// figures and the system's free memory, as an SDK build answers for what it does not keep, and
+// the firmware reports them as not available. The other counters read 0.
 import type { HostModuleFactory } from "../host-module.ts";
 
 const names = [
@@ -25,20 +27,10 @@ const names = [
 	"XS Promises Settled",
 ];
 
-function value(name: string): number {
-	const memory = process.memoryUsage();
-	switch (name) {
-		// V8 keeps objects and strings in one heap; XS splits slots (objects) from chunks (strings,
-		// buffers). Heap used stands for slots, array buffers (external memory) for chunks.
-		case "XS Slot Heap Used":
-			return memory.heapUsed;
-		case "XS Chunk Heap Used":
-			return memory.arrayBuffers;
-		case "System Free Memory":
-			return Math.max(0, memory.heapTotal - memory.heapUsed);
-		default:
-			return 0;
-	}
+const notKept = new Set(["System Free Memory", "XS Slot Heap Used", "XS Chunk Heap Used", "XS Keys Used", "XS Stack Used"]);
+
+function value(name: string): number | undefined {
+	return notKept.has(name) ? undefined : 0;
 }
 
 const factory: HostModuleFactory = () => ({

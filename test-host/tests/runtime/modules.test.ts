@@ -114,8 +114,10 @@ test("instrumentation maps the SDK's names; debug and time exist", async () => {
 	const slot = Instrumentation.map("XS Slot Heap Used");
 	const chunk = Instrumentation.map("XS Chunk Heap Used");
 	assert.equal(Instrumentation.name(slot), "XS Slot Heap Used");
-	assert.ok(Instrumentation.get(slot) > 0);
-	assert.ok(Instrumentation.get(chunk) >= 0);
+	// No XS heap on the host: not kept, rather than V8's figures under XS names.
+	assert.equal(Instrumentation.get(slot), undefined);
+	assert.equal(Instrumentation.get(chunk), undefined);
+	assert.equal(Instrumentation.get(Instrumentation.map("Timers")), 0);
 	assert.equal(Instrumentation.map("nothing"), undefined);
 	const { default: Debug } = await t.load("debug");
 	Debug.gc();

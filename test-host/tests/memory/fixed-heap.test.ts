@@ -1,0 +1,42 @@
+// The profiles on the real XS engine in a fixed slot heap (lin, needs MODDABLE; skips without):
+// an app that outgrows a fixed heap stops with "memory full", as a chip reboots. The scenario is
+// test-host/harness/memory.ts's: every client the profile allows echoing messages up to its
+// maximum, every AT link sending and receiving, the HTTP API and the console page.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { chipSlotBytes, runScenario, startProfile } from "../../harness/memory.ts";
+import { sdkAvailable, sdkMissingMessage } from "../../toolchain/sdk.ts";
+
+/** The issue's targets. */
+const esp32Heap = 4096;
+const esp32Idle = 1500;
+const esp8266Heap = 1024;
+const esp8266ChunkPeak = 12 * 1024;
+
+test(`the ESP32 profile idles in at most ${esp32Idle} slots and runs the scenario in a fixed ${esp32Heap}-slot heap`, async (t) => {
+	if (!sdkAvailable()) return t.skip(sdkMissingMessage);
+	const target = await startProfile("esp32", { heap: esp32Heap });
+	let figures;
+	try {
+		figures = await runScenario(target);
+	} finally {
+		await target.stop().catch((error) => assert.fail(`mcsim: ${(error as Error).message}`));
+	}
+	assert.equal(target.aborted(), undefined);
+	t.diagnostic(`idle ${figures.idle.slots} slots (${((figures.idle.slots * chipSlotBytes) / 1024).toFixed(1)} KB on a chip), peak ${figures.peak.slots} slots, ${figures.peak.chunks} chunk bytes`);
+	assert.ok(figures.idle.slots <= esp32Idle, `idle ${figures.idle.slots} slots`);
+});
+
+// Not met yet: the two clients and the link alone need more (see the README's memory table).
+test(`the ESP8266 profile runs the scenario in a fixed ${esp8266Heap}-slot heap with a chunk peak of at most 12 KB`, { todo: "the ESP8266 scenario needs more than 1,024 slots: see npm run bench:memory" }, async (t) => {
+	if (!sdkAvailable()) return t.skip(sdkMissingMessage);
+	const target = await startProfile("esp8266", { heap: esp8266Heap }).catch((error: Error) => assert.fail(`did not start in ${esp8266Heap} slots: ${error.message.split("\n")[0]}`));
+	let figures;
+	try {
+		figures = await runScenario(target);
+	} finally {
+		await target.stop().catch(() => {});
+	}
+	assert.equal(target.aborted(), undefined);
+	assert.ok(figures.peak.chunks <= esp8266ChunkPeak, `chunk peak ${figures.peak.chunks} bytes`);
+});
