@@ -12,7 +12,7 @@ let core: any;
 let json: any;
 let url: any;
 before(async () => {
-	const realm = await FirmwareRealm.create({ manifest: path.join(projectRoot, "modules/socketio/manifest.json"), trace: () => {} });
+	const realm = await FirmwareRealm.create({ manifest: path.join(projectRoot, "test-host/tests/socketio/fixtures/manifest.json"), trace: () => {} });
 	core = await realm.import("socketio/protocol");
 	json = await realm.import("socketio/json");
 	url = await realm.import("socketio/url");
