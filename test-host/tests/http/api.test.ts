@@ -227,6 +227,26 @@ describe("errors", () => {
 		assert.equal(json.status, "error");
 	});
 
+	test("JSON nested deeper than 10 levels gets 400 before it is parsed; the board keeps running", async () => {
+		// The probes of a hostile peer: each of them stopped XS on lin (stack overflow in
+		// JSON.parse or in JSON.stringify of the echo) before the depth was bounded.
+		const probes = ["[".repeat(250) + "]".repeat(250), '{"a":'.repeat(75) + "1" + "}".repeat(75), "[".repeat(300), '{"a":'.repeat(200)];
+		for (const body of probes) {
+			const { status: code, json } = await echo(body, { "Content-Type": "application/json" });
+			assert.equal(code, 400, body.slice(0, 12));
+			assert.equal(json.status, "error");
+			assert.match(json.message, /nested deeper than 10 levels/);
+		}
+		// Ten levels are echoed, arrays and objects mixed; brackets inside strings are no nesting.
+		let atLimit: unknown = '[[[[{{{{ \\" ]]]';
+		for (let level = 0; level < 10; level++) atLimit = level % 2 ? { [`level${level}`]: atLimit } : [atLimit];
+		const echoed = await echo(JSON.stringify(atLimit), { "Content-Type": "application/json" });
+		assert.equal(echoed.status, 200);
+		assert.deepEqual(echoed.json.body, atLimit);
+		const over = await echo(JSON.stringify([atLimit]), { "Content-Type": "application/json" });
+		assert.equal(over.status, 400);
+	});
+
 	test("after all of these the server still echoes WebSocket messages", async () => {
 		const { echoes } = await nodeExchange(`ws://${target.host}:${target.port}/ws`, ["still there?"]);
 		assert.equal(String(echoes[0]?.data), "still there?");
