@@ -8,6 +8,10 @@
 //   peer is held back (socket paused) while firmware has not read them;
 // - end of stream, reset and connection refused are all onError, after the buffered bytes are read;
 //   there is no onClose;
+// - a write that fails (the peer reset the connection) returns no budget and sets tcp.c's error
+//   flag, after which its task returns early: no callback comes again, onError included. Firmware
+//   must notice the failed write itself. A write after the peer's FIN still goes out, as the
+//   kernel takes it (the sockets are half-open, as lin's are);
 // - callbacks run from the run loop, never inside a call firmware is making; `this` is the socket.
 import net from "node:net";
 import type { HostModuleFactory, RealmServices } from "../host-module.ts";
@@ -38,6 +42,8 @@ export class Channel {
 	bytesReadable = 0;
 	/** lin's tcp->error: the stream ended or failed; no more onWritable. */
 	error = false;
+	/** A write failed: lin's task no longer runs for this socket, nothing is reported again. */
+	silenced = false;
 	errorText: string | undefined;
 	#errorReported = false;
 	connected: boolean;
@@ -98,15 +104,21 @@ export class Channel {
 		return out;
 	}
 
-	write(bytes: Uint8Array) {
+	/** False when the write failed (tcp.c: write(2) returned -1). */
+	write(bytes: Uint8Array): boolean {
 		this.bytesWritable -= bytes.length;
 		if (this.socket.destroyed || this.socket.writableEnded) {
-			// lin: write() to a dead socket fails; it traces and reports an error.
+			// lin: write(2) to a reset socket fails (EPIPE, ECONNRESET); tcp.c traces, sets its
+			// error flag and returns without a budget. Its task returns early from then on, so
+			// nothing is reported again: neither onError nor more bytes or budget.
 			this.realm.trace("write failed\n");
-			this.#trigger(kError);
-			return;
+			this.error = true;
+			this.silenced = true;
+			this.#triggered = 0;
+			return false;
 		}
 		this.socket.write(Buffer.from(bytes), () => this.#replenish());
+		return true;
 	}
 
 	close() {
@@ -179,6 +191,7 @@ export class Channel {
 	}
 
 	#trigger(bits: number) {
+		if (this.silenced) return;
 		if (bits & kError) this.error = true;
 		this.#triggered |= bits;
 		if (this.#reportScheduled) return;
@@ -192,7 +205,9 @@ export class Channel {
 		if (!this.#target) return; // not adopted yet: attach() reports what is pending
 		const triggered = this.#triggered;
 		this.#triggered = 0;
-		if (this.done) return;
+		// A report under way goes on with what it took (tcp.c reportTrigger), even when a write
+		// in one of its callbacks fails; a later one never starts.
+		if (this.done || this.silenced) return;
 		const { onReadable, onWritable, onError } = this.#callbacks;
 		if (triggered & kWritable && this.bytesWritable && !this.error && onWritable)
 			this.realm.invoke(onWritable, this.#target, this.bytesWritable);
@@ -274,7 +289,7 @@ function makeTCP(realm: RealmServices) {
 				channel = adopted;
 			} else {
 				const { address, port } = addressOptions(realm, options);
-				channel = new Channel(realm, net.connect({ host: address, port, family: 4 }), false);
+				channel = new Channel(realm, net.connect({ host: address, port, family: 4, allowHalfOpen: true }), false);
 			}
 			if ("nodelay" in options) channel.socket.setNoDelay(Boolean(options.nodelay));
 			if ("target" in options) (this as Record<string, unknown>).target = options.target;
@@ -322,7 +337,8 @@ function makeTCP(realm: RealmServices) {
 				if (!bytes) throw realmError(realm, "TypeError", "not a buffer");
 			}
 			if (bytes.length > channel.bytesWritable) throw realmError(realm, "Error", "would block");
-			channel.write(bytes);
+			// tcp.c sets no result when write(2) fails.
+			if (!channel.write(bytes)) return undefined;
 			return channel.bytesWritable;
 		}
 
