@@ -4,8 +4,9 @@
 //   granted again each time the kernel has taken everything written (Node's writableLength back
 //   to 0 stands for lin's select() reporting the socket writable); a write over it throws
 //   "would block";
-// - at most 1536 received bytes are visible at a time: onReadable(count) reports them all, and the
-//   peer is held back (socket paused) while firmware has not read them;
+// - at most 1536 received bytes are visible at a time: onReadable(count) reports them all, and
+//   nothing more is read from the kernel while firmware has not read them, so the peer is held
+//   back and a reset behind those bytes is found only once they are read, as on lin;
 // - end of stream, reset and connection refused are all onError, after the buffered bytes are read;
 //   there is no onClose;
 // - a write that fails (the peer reset the connection) returns no budget and sets tcp.c's error
@@ -107,18 +108,21 @@ export class Channel {
 	/** False when the write failed (tcp.c: write(2) returned -1). */
 	write(bytes: Uint8Array): boolean {
 		this.bytesWritable -= bytes.length;
-		if (this.socket.destroyed || this.socket.writableEnded) {
-			// lin: write(2) to a reset socket fails (EPIPE, ECONNRESET); tcp.c traces, sets its
-			// error flag and returns without a budget. Its task returns early from then on, so
-			// nothing is reported again: neither onError nor more bytes or budget.
-			this.realm.trace("write failed\n");
-			this.error = true;
-			this.silenced = true;
-			this.#triggered = 0;
-			return false;
+		const socket = this.socket;
+		if (!socket.destroyed && !socket.writableEnded && !socket.errored) {
+			socket.write(Buffer.from(bytes), () => this.#replenish());
+			// Node tries the write at once; when the kernel refuses it (a reset has arrived), the
+			// stream is errored before write() returns (the error event comes a turn later).
+			if (!socket.destroyed && !socket.errored) return true;
 		}
-		this.socket.write(Buffer.from(bytes), () => this.#replenish());
-		return true;
+		// lin: write(2) to a reset socket fails (EPIPE, ECONNRESET); tcp.c traces, sets its error
+		// flag and returns without a budget. Its task returns early from then on, so nothing is
+		// reported again: neither onError nor more bytes or budget.
+		this.realm.trace("write failed\n");
+		this.error = true;
+		this.silenced = true;
+		this.#triggered = 0;
+		return false;
 	}
 
 	close() {
@@ -151,8 +155,18 @@ export class Channel {
 	#onData(chunk: Buffer) {
 		this.#received.push(chunk);
 		this.#receivedLength += chunk.length;
-		// The kernel's receive window stands in for lin's full readBuf: stop reading from the peer.
-		if (this.#receivedLength >= kBufferSize) this.socket.pause();
+		// lin's readBuf is full: nothing more is read from the kernel until firmware reads. Pausing
+		// the stream is not enough (Node reads ahead, and would find a reset before firmware has
+		// read the bytes in front of it): the handle stops reading, and with a high-water mark of
+		// 0 nothing reads ahead.
+		if (this.#receivedLength >= kBufferSize) {
+			this.socket.pause();
+			const handle = (this.socket as unknown as { _handle?: { reading: boolean; readStop(): number } })._handle;
+			if (handle?.reading) {
+				handle.reading = false;
+				handle.readStop();
+			}
+		}
 		this.#refill();
 	}
 
@@ -289,7 +303,7 @@ function makeTCP(realm: RealmServices) {
 				channel = adopted;
 			} else {
 				const { address, port } = addressOptions(realm, options);
-				channel = new Channel(realm, net.connect({ host: address, port, family: 4, allowHalfOpen: true }), false);
+				channel = new Channel(realm, net.connect({ host: address, port, family: 4, allowHalfOpen: true, highWaterMark: 0 } as net.NetConnectOpts), false);
 			}
 			if ("nodelay" in options) channel.socket.setNoDelay(Boolean(options.nodelay));
 			if ("target" in options) (this as Record<string, unknown>).target = options.target;

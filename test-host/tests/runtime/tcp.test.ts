@@ -2,6 +2,7 @@
 // sockets (modules/io/socket/lin/tcp.c) against real Node peers.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import crypto from "node:crypto";
 import net from "node:net";
 import { bytes, openRealm, thrown, until } from "./helpers.ts";
 
@@ -109,6 +110,39 @@ test("a write to a peer that reset the connection returns no budget, and nothing
 	await new Promise((resolve) => setTimeout(resolve, 100));
 	assert.deepEqual(events, [], "no onError, no onWritable");
 	assert.ok(t.traces.includes("write failed"));
+	socket.close();
+	t.stop();
+	server.close();
+});
+
+test("a reset behind unread bytes stays behind them; a write then fails at once, and nothing follows", async () => {
+	// lin reads at most 1536 bytes per poll; the rest stays in the kernel, the reset behind it.
+	// write(2) meets the reset all the same and fails: the write returns no budget, and no
+	// callback comes after it, neither the bytes nor onError.
+	let peerReset = false;
+	const { port, server } = await peer((socket) =>
+		socket.write(crypto.randomBytes(200_000), () => undefined) &&
+		setTimeout(() => {
+			socket.resetAndDestroy();
+			peerReset = true;
+		}, 100),
+	);
+	const t = await openRealm();
+	const { default: TCP } = await t.load("embedded:io/socket/tcp");
+	const events: string[] = [];
+	const socket = new TCP({
+		address: "127.0.0.1",
+		port,
+		onReadable: (count: number) => events.push(`readable ${count}`),
+		onError: () => events.push("error"),
+	});
+	await until(() => peerReset && events.length > 0, "the peer's bytes, then its reset");
+	await new Promise((resolve) => setTimeout(resolve, 50));
+	assert.deepEqual(events, ["readable 1536"], "only what lin's buffer holds, and no error while bytes wait");
+	assert.equal(socket.write(new Uint8Array(4)), undefined, "the write fails");
+	assert.equal(bytes(socket.read()).length, 1536, "what was read into the buffer can still be taken");
+	await new Promise((resolve) => setTimeout(resolve, 100));
+	assert.deepEqual(events, ["readable 1536"], "nothing is reported after the failed write");
 	socket.close();
 	t.stop();
 	server.close();
