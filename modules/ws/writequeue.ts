@@ -10,17 +10,23 @@ export interface Writer {
 export class WriteQueue {
 	readonly #limit: number;
 	readonly #maxWrite: number;
+	readonly #budgeted: boolean;
 	#pieces: Uint8Array[] = [];
 	#queued = 0;
 	#writable = 0;
+	#failed = false;
 
 	/**
 	 * @param limit most bytes queued at once
 	 * @param maxWrite largest single write the transport takes (serial on lin: 1024)
+	 * @param budgeted the writer answers every write with the budget left, and anything else
+	 *   means the write failed: the SDK's TCP sockets on lin and lwIP, whose write() returns no
+	 *   result when the connection is broken (and, on lin, no callback comes after that)
 	 */
-	constructor(limit: number, maxWrite = 0x7fffffff) {
+	constructor(limit: number, maxWrite = 0x7fffffff, budgeted = false) {
 		this.#limit = limit;
 		this.#maxWrite = maxWrite;
+		this.#budgeted = budgeted;
 	}
 
 	/** Bytes waiting to be written. */
@@ -28,9 +34,20 @@ export class WriteQueue {
 		return this.#queued;
 	}
 
+	/** What the transport can take now without queueing (the budget left). */
+	get writable(): number {
+		return this.#writable;
+	}
+
+	/** A budgeted writer answered a write without a budget: the connection is broken. Nothing
+	 *  is written after that; what is queued or sent is dropped. */
+	get failed(): boolean {
+		return this.#failed;
+	}
+
 	/** Queues bytes (not copied: the caller gives them up); false when they would exceed the limit. */
 	push(bytes: Uint8Array): boolean {
-		if (bytes.length === 0) return true;
+		if (bytes.length === 0 || this.#failed) return true;
 		if (this.#queued + bytes.length > this.#limit) return false;
 		this.#pieces.push(bytes);
 		this.#queued += bytes.length;
@@ -45,8 +62,7 @@ export class WriteQueue {
 	send(bytes: Uint8Array, writer: Writer, transient?: ArrayBufferLike): boolean {
 		const size = bytes.length;
 		if (this.#queued === 0 && size <= this.#writable && size <= this.#maxWrite) {
-			const left = writer.write(bytes);
-			this.#writable = typeof left === "number" ? left : this.#writable - size;
+			this.#written(writer.write(bytes), size);
 			return true;
 		}
 		if (!this.push(bytes.buffer === transient ? bytes.slice() : bytes)) return false;
@@ -56,7 +72,7 @@ export class WriteQueue {
 
 	/** onWritable(count): the transport can take `count` bytes now. */
 	grant(count: number): void {
-		this.#writable = count;
+		if (!this.#failed) this.#writable = count;
 	}
 
 	/** Writes as much as the budget allows, in order. */
@@ -78,7 +94,15 @@ export class WriteQueue {
 	// The budget after a write: what the socket answers (ECMA-419 sockets on lin and lwip give
 	// the budget left), or the grant less what was written.
 	#written(left: unknown, size: number) {
-		this.#writable = typeof left === "number" ? left : this.#writable - size;
+		if (typeof left === "number") this.#writable = left;
+		else if (this.#budgeted) this.#fail();
+		else this.#writable -= size;
+	}
+
+	#fail() {
+		this.#failed = true;
+		this.#writable = 0;
+		this.clear();
 	}
 
 	/**
