@@ -188,6 +188,33 @@ describe("POST /api/echo", () => {
 	});
 });
 
+describe("a body over the limit (RFC 9110 §15.5.14)", () => {
+	test("a 413 for a large Content-Length closes at once when the body does not come", async () => {
+		// The request timeout is 10 s here: the close must not wait for it.
+		const connection = await RawConnection.connect(target.host, target.port);
+		await connection.write(`POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 1000000\r\n\r\n`);
+		const response = await connection.response(5000);
+		assert.equal(response.status, 413);
+		assert.equal(response.headers["connection"], "close");
+		await connection.closed(3000);
+	});
+
+	test("a body that does come after a 413 is read and dropped, and the connection closes without a reset", async () => {
+		const connection = await RawConnection.connect(target.host, target.port);
+		let reset = false;
+		connection.socket.on("close", (hadError) => (reset = hadError));
+		await connection.write(`POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 6000\r\n\r\n`);
+		for (let piece = 0; piece < 6; piece++) {
+			await connection.write(Buffer.alloc(1000, 0x61));
+			await pause(100);
+		}
+		const response = await connection.response(5000);
+		assert.equal(response.status, 413);
+		await connection.closed(5000);
+		assert.equal(reset, false, "closed with a FIN: the answer was not reset under the peer");
+	});
+});
+
 describe("errors", () => {
 	const host = () => `Host: ${target.host}:${target.port}`;
 
