@@ -13,15 +13,21 @@ export class WriteQueue {
 	#writable = 0;
 	readonly #maxWrite: number;
 	readonly #limit: number;
+	readonly #budgeted: boolean;
 	#pieces: Uint8Array[] = [];
+	#failed = false;
 
 	/**
 	 * @param limit most bytes queued at once
 	 * @param maxWrite largest single write the transport takes (serial on lin: 1024)
+	 * @param budgeted the writer answers every write with the budget left, and anything else
+	 *   means the write failed: the SDK's TCP sockets on lin and lwIP, whose write() returns no
+	 *   result when the connection is broken (and, on lin, no callback comes after that)
 	 */
-	constructor(limit: number, maxWrite = 0x7fffffff) {
+	constructor(limit: number, maxWrite = 0x7fffffff, budgeted = false) {
 		this.#limit = limit;
 		this.#maxWrite = maxWrite;
+		this.#budgeted = budgeted;
 	}
 
 	/** Bytes waiting to be written. */
@@ -29,9 +35,20 @@ export class WriteQueue {
 		return this.#queued;
 	}
 
+	/** What the transport can take now without queueing (the budget left). */
+	get writable(): number {
+		return this.#writable;
+	}
+
+	/** A budgeted writer answered a write without a budget: the connection is broken. Nothing
+	 *  is written after that; what is queued or sent is dropped. */
+	get failed(): boolean {
+		return this.#failed;
+	}
+
 	/** Queues bytes (not copied: the caller gives them up); false when they would exceed the limit. */
 	push(bytes: Uint8Array): boolean {
-		if (bytes.length === 0) return true;
+		if (bytes.length === 0 || this.#failed) return true;
 		if (this.#queued + bytes.length > this.#limit) return false;
 		this.#pieces.push(bytes);
 		this.#queued += bytes.length;
@@ -46,8 +63,7 @@ export class WriteQueue {
 	send(bytes: Uint8Array, writer: Writer, transient?: ArrayBufferLike): boolean {
 		const size = bytes.length;
 		if (this.#queued === 0 && size <= this.#writable && size <= this.#maxWrite) {
-			const left = writer.write(bytes);
-			this.#writable = typeof left === "number" ? left : this.#writable - size;
+			this.#written(writer.write(bytes), size);
 			return true;
 		}
 		if (!this.push(bytes.buffer === transient ? bytes.slice() : bytes)) return false;
@@ -57,7 +73,7 @@ export class WriteQueue {
 
 	/** onWritable(count): the transport can take `count` bytes now. Whether bytes wait. */
 	grant(count: number): boolean {
-		this.#writable = count;
+		if (!this.#failed) this.#writable = count;
 		return this.#queued !== 0;
 	}
 
@@ -80,7 +96,15 @@ export class WriteQueue {
 	// The budget after a write: what the socket answers (ECMA-419 sockets on lin and lwip give
 	// the budget left), or the grant less what was written.
 	#written(left: unknown, size: number) {
-		this.#writable = typeof left === "number" ? left : this.#writable - size;
+		if (typeof left === "number") this.#writable = left;
+		else if (this.#budgeted) this.#fail();
+		else this.#writable -= size;
+	}
+
+	#fail() {
+		this.#failed = true;
+		this.#writable = 0;
+		this.clear();
 	}
 
 	/**
