@@ -1,7 +1,6 @@
 // The app: wiring and configuration only. Everything comes from mc/config (manifest.json, or
 // name=value on the mcconfig / npm start command line, where values arrive as strings).
 import config from "mc/config";
-import Timer from "timer";
 import { flag as flagSetting, number as numberSetting } from "settings/values";
 import { startAtBridge } from "at/bridge";
 import { boardClock, boardNetwork, preferenceStore } from "at/board";
@@ -10,9 +9,11 @@ import { sysmfgCommands } from "at/sysmfg";
 import { websocketCommands } from "at/websocket";
 import { wifiCommands } from "at/wifi";
 import { startEchoClient } from "wsclient/app";
+import { startSocketIOClient } from "socketio/app";
 import { apiRoutes } from "wsserver/api";
 import { consoleRoute } from "wsserver/page";
-import { WebSocketServer, type Client } from "wsserver/server";
+import { echo } from "wsserver/echo";
+import { WebSocketServer } from "wsserver/server";
 
 const number = (name: string, fallback: number) => numberSetting(config, name, fallback);
 const flag = (name: string, fallback: boolean) => flagSetting(config, name, fallback);
@@ -22,20 +23,18 @@ function startEchoServer(): WebSocketServer {
 		port: number("wsPort", 8080),
 		path: String(config.wsPath ?? "/ws"),
 		maxClients: number("wsMaxClients", 8),
+		maxConnections: config.wsMaxConnections === undefined ? undefined : number("wsMaxConnections", 12),
+		maxPending: config.wsMaxPending === undefined ? undefined : number("wsMaxPending", 8),
 		maxMessage: number("wsMaxMessage", 16384),
 		pingInterval: number("wsPingInterval", 30_000),
 		pongTimeout: number("wsPongTimeout", 10_000),
 		handshakeTimeout: number("wsHandshakeTimeout", 10_000),
+		headTimeout: number("wsHeadTimeout", 3000),
+		writeTimeout: number("wsWriteTimeout", 10_000),
 		maxBody: number("wsMaxBody", 4096),
 		greeting: String(config.wsGreeting ?? ""),
 		routes: [consoleRoute("/"), ...apiRoutes({ version: String(config.version ?? ""), profile: String(config.profile ?? "") })],
-		onMessage(client: Client, data: string | ArrayBuffer) {
-			// The echo: the same message back, text as text and binary as binary.
-			client.send(data);
-			// ESP-IDF's ws_echo_server: "Trigger async" also gets "Async data", sent from
-			// outside the receive path.
-			if (data === "Trigger async") Timer.set(() => client.send("Async data"), 0);
-		},
+		onMessage: echo,
 	});
 }
 
@@ -69,8 +68,10 @@ function startAtConsole() {
 }
 
 export default function main() {
-	// role "server": the echo server; "client": the echo client of wsclient/app (clientUrl...).
+	// role "server": the echo server; "client": the echo client of wsclient/app (clientUrl...);
+	// "socketio": the Socket.IO client of socketio/app (clientUrl, socketio...).
 	if (config.role === "client") startEchoClient(config);
+	else if (config.role === "socketio") startSocketIOClient(config);
 	else startEchoServer();
 	if (flag("at", true)) startAtConsole();
 }

@@ -27,3 +27,11 @@ export function flag(settings: Settings, name: string, fallback: boolean): boole
 	if (value === undefined || value === "") return fallback;
 	return value === true || value === "true" || value === "1" || value === 1;
 }
+
+/** A resource name (a file the manifest lists in "resources"); "" or false means none. */
+export function resource(settings: Settings, name: string, fallback?: string): string | undefined {
+	const value = settings[name];
+	if (value === undefined) return fallback;
+	if (value === "" || value === false || value === "false") return undefined;
+	return String(value);
+}

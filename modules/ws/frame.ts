@@ -22,21 +22,16 @@ export function isControl(opcode: number): boolean {
 /** RFC 6455 §5.5: control frame payloads are at most 125 bytes. */
 export const maxControlPayload = 125;
 
-/** One frame's header, as parsed. `mask` is the masking key (§5.3) of a masked frame. */
-export interface Frame {
-	fin: boolean;
-	opcode: number;
-	length: number;
-	mask: Uint8Array | undefined;
-}
-
-/** Receives what the parser finds, in stream order. */
+/** Receives what the parser finds, in stream order. Every view is of the bytes given to
+ *  `parse`, unmasked in place, and valid only during the call. */
 export interface FrameSink {
-	frameStart(frame: Frame): void;
-	/** Payload bytes at `offset` within the frame, still masked as on the wire: a view of the
-	 *  bytes given to `parse`, valid only during the call (copy before unmasking, see applyMask). */
-	framePayload(frame: Frame, bytes: Uint8Array, offset: number): void;
-	frameEnd(frame: Frame): void;
+	/** A whole unfragmented text or binary frame (a message in one piece). */
+	wholeMessage(bytes: Uint8Array, binary: boolean): void;
+	/** Payload bytes of a data frame: `bytes` start at `offset` within a payload of `length`
+	 *  bytes. A frame without payload is one call with no bytes. */
+	framePayload(opcode: number, fin: boolean, bytes: Uint8Array, offset: number, length: number): void;
+	/** A whole control frame (§5.5), with its payload. */
+	controlFrame(opcode: number, payload: Uint8Array): void;
 }
 
 export interface FrameParserOptions {
@@ -46,28 +41,41 @@ export interface FrameParserOptions {
 	maxMessage: number;
 }
 
-// Parser states: which part of the frame the next bytes belong to.
-const ReadHeader = 0;
-const ReadLength16 = 1;
-const ReadLength64 = 2;
-const ReadMask = 3;
-const ReadPayload = 4;
+// The longest header: 2 bytes, a 64-bit length and a masking key.
+const maxHeader = 14;
 
+/**
+ * Parses the byte stream, split anywhere. A header that arrives whole is read where it lies; one
+ * split between pieces waits in a 14-byte stash. Payloads are unmasked in place and handed on as
+ * views, so a frame that arrives whole costs no copy and no allocation beyond its view.
+ */
 export class FrameParser {
-	readonly #expectMasked: boolean;
-	readonly #maxMessage: number;
-	#state = ReadHeader;
-	// Header bytes gathered so far for the current state (a header may arrive byte by byte).
-	readonly #scratch = new Uint8Array(8);
-	#have = 0;
-	#frame: Frame | undefined;
-	#remaining = 0;
-	#offset = 0;
+	// (XS finds a private field by walking the class's fields in order: those every message
+	// reads come first.)
+	#stopped = false;
+	#inPayload = false;
+	#headFill = 0;
 	// The data message in progress (RFC 6455 §5.4): whether it awaits continuation frames, and
 	// its payload length so far.
 	#inMessage = false;
+	readonly #expectMasked: boolean;
+	// The payload view the fast path made last, and where it lay.
+	#view: Uint8Array | undefined;
+	#viewOf: Uint8Array | undefined;
+	#viewStart = 0;
+	readonly #mask = new Uint8Array(4);
+	readonly #maxMessage: number;
 	#messageLength = 0;
-	#stopped = false;
+	readonly #head = new Uint8Array(maxHeader);
+	// The frame being read: its header fields, masking key, and how much payload has passed.
+	#fin = false;
+	#opcode = 0;
+	#length = 0;
+	#offset = 0;
+	#masked = false;
+	readonly #rotated = new Uint8Array(4);
+	// A control frame split between pieces is gathered here (at most 125 bytes, §5.5).
+	#control: Uint8Array | undefined;
 
 	constructor(options: FrameParserOptions) {
 		this.#expectMasked = options.role === "server";
@@ -84,109 +92,197 @@ export class FrameParser {
 		this.#stopped = true;
 	}
 
-	/** Parses all of `bytes` (or up to stop()); throws a WebSocketError at the first violation. */
-	parse(bytes: Uint8Array, sink: FrameSink): void {
-		const length = bytes.length;
-		let i = 0;
-		while (i < length && !this.#stopped) {
-			if (this.#state === ReadPayload) {
-				const frame = this.#frame!;
-				const count = Math.min(this.#remaining, length - i);
-				sink.framePayload(frame, bytes.subarray(i, i + count), this.#offset);
-				i += count;
-				this.#offset += count;
-				this.#remaining -= count;
-				if (this.#remaining === 0) this.#end(sink);
-				continue;
-			}
-			const need = this.#state === ReadHeader || this.#state === ReadLength16 ? 2 : this.#state === ReadMask ? 4 : 8;
-			const count = Math.min(need - this.#have, length - i);
-			this.#scratch.set(bytes.subarray(i, i + count), this.#have);
-			this.#have += count;
-			i += count;
-			if (this.#have < need) break;
-			this.#have = 0;
-			this.#headerPart(sink);
-		}
-	}
-
-	#headerPart(sink: FrameSink) {
-		const scratch = this.#scratch;
-		switch (this.#state) {
-			case ReadHeader: {
-				const fin = (scratch[0] & 0x80) !== 0;
-				const opcode = scratch[0] & 0x0f;
-				const masked = (scratch[1] & 0x80) !== 0;
-				const length7 = scratch[1] & 0x7f;
-				// RFC 6455 §5.2: RSV1-3 must be 0 unless an extension says otherwise; we accept none.
-				if (scratch[0] & 0x70) throw new ProtocolError("reserved bits set");
-				if ((opcode > 2 && opcode < 8) || opcode > 10) throw new ProtocolError(`unknown opcode ${opcode}`);
-				if (isControl(opcode)) {
-					// §5.5: control frames are never fragmented and carry at most 125 bytes.
-					if (!fin) throw new ProtocolError("fragmented control frame");
-					if (length7 > maxControlPayload) throw new ProtocolError("control frame payload over 125 bytes");
-				} else if (opcode === 0) {
-					// §5.4: a continuation frame only continues a message that was started.
-					if (!this.#inMessage) throw new ProtocolError("continuation frame without a message to continue");
-				} else if (this.#inMessage) {
-					throw new ProtocolError("new data frame inside a fragmented message");
+	/** Parses bytes[0...end] (or up to stop()), unmasking payloads in place; throws a
+	 *  WebSocketError at the first violation. */
+	parse(bytes: Uint8Array, sink: FrameSink, end: number = bytes.length): void {
+		let at = 0;
+		while (!this.#stopped) {
+			if (!this.#inPayload) {
+				if (at === end) return;
+				// The common case, on one path: a whole unfragmented text or binary frame (up to
+				// 64 KiB) lies here, header and payload; its payload goes on as one view.
+				const first = bytes[at];
+				if ((first === 0x81 || first === 0x82) && this.#headFill === 0 && !this.#inMessage && end - at >= 4) {
+					const second = bytes[at + 1];
+					let length = second & 0x7f;
+					let start = at + 2;
+					if (length === 126) {
+						length = (bytes[at + 2] << 8) | bytes[at + 3];
+						start = at + 4;
+					}
+					const masked = second >= 0x80;
+					if (masked) start += 4;
+					if (length !== 127 && masked === this.#expectMasked && start + length <= end) {
+						if (length > this.#maxMessage) throw new MessageTooBigError(`message of ${length} bytes over the limit of ${this.#maxMessage}`);
+						// The view of the last such frame is used again when this one lies at the same
+						// place (a stream of same-sized messages allocates nothing here).
+						let payload = this.#view;
+						if (bytes !== this.#viewOf || start !== this.#viewStart || length !== payload!.length) {
+							payload = this.#view = bytes.subarray(start, start + length);
+							this.#viewOf = bytes;
+							this.#viewStart = start;
+						}
+						if (masked && length) {
+							const mask = this.#mask;
+							mask[0] = bytes[start - 4];
+							mask[1] = bytes[start - 3];
+							mask[2] = bytes[start - 2];
+							mask[3] = bytes[start - 1];
+							Logical.xor(payload!, mask);
+						}
+						at = start + length;
+						sink.wholeMessage(payload!, first === 0x82);
+						continue;
+					}
 				}
-				// §5.1: a client masks every frame it sends, a server masks none.
-				if (masked !== this.#expectMasked) throw new ProtocolError(masked ? "masked frame from a server" : "unmasked frame from a client");
-				this.#frame = { fin, opcode, length: length7, mask: masked ? new Uint8Array(4) : undefined };
-				if (length7 === 126) this.#state = ReadLength16;
-				else if (length7 === 127) this.#state = ReadLength64;
-				else this.#lengthKnown(sink);
-				return;
+				at = this.#readHeader(bytes, at, end);
+				if (!this.#inPayload) return; // the rest of the header is still to come
 			}
-			case ReadLength16:
-				this.#frame!.length = (scratch[0] << 8) | scratch[1];
-				this.#lengthKnown(sink);
-				return;
-			case ReadLength64: {
-				// §5.2: the most significant bit of a 64-bit length must be 0.
-				if (scratch[0] & 0x80) throw new ProtocolError("64-bit payload length with the most significant bit set");
-				const high = ((scratch[0] << 24) | (scratch[1] << 16) | (scratch[2] << 8) | scratch[3]) >>> 0;
-				const low = ((scratch[4] << 24) | (scratch[5] << 16) | (scratch[6] << 8) | scratch[7]) >>> 0;
-				this.#frame!.length = high * 0x100000000 + low;
-				this.#lengthKnown(sink);
-				return;
-			}
-			case ReadMask:
-				this.#frame!.mask!.set(scratch.subarray(0, 4));
-				this.#start(sink);
-				return;
+			const left = this.#length - this.#offset;
+			const count = left < end - at ? left : end - at;
+			if (count === 0 && left) return;
+			this.#payload(bytes.subarray(at, at + count), sink);
+			at += count;
 		}
 	}
 
-	#lengthKnown(sink: FrameSink) {
-		const frame = this.#frame!;
-		if (!isControl(frame.opcode)) {
+	// Reads a header from bytes[at...], or stashes the part that came; returns where it ended.
+	#readHeader(bytes: Uint8Array, at: number, end: number): number {
+		const head = this.#head;
+		if (this.#headFill === 0) {
+			const available = end - at;
+			if (available >= 2) {
+				const size = headerSize(bytes[at + 1]);
+				if (available >= size) {
+					this.#parseHeader(bytes, at);
+					return at + size;
+				}
+			}
+			head.set(bytes.subarray(at, end));
+			this.#headFill = available;
+			if (available >= 2) this.#checkStart(head[0], head[1]);
+			return end;
+		}
+		let fill = this.#headFill;
+		while (at < end) {
+			head[fill++] = bytes[at++];
+			if (fill === 2) this.#checkStart(head[0], head[1]);
+			if (fill >= 2 && fill === headerSize(head[1])) {
+				this.#headFill = 0;
+				this.#parseHeader(head, 0);
+				return at;
+			}
+		}
+		this.#headFill = fill;
+		return at;
+	}
+
+	// The rules the first two bytes decide (they fail a frame before the rest of its header).
+	#checkStart(first: number, second: number) {
+		const fin = (first & 0x80) !== 0;
+		const opcode = first & 0x0f;
+		// RFC 6455 §5.2: RSV1-3 must be 0 unless an extension says otherwise; we accept none.
+		if (first & 0x70) throw new ProtocolError("reserved bits set");
+		if ((opcode > 2 && opcode < 8) || opcode > 10) throw new ProtocolError(`unknown opcode ${opcode}`);
+		if (isControl(opcode)) {
+			// §5.5: control frames are never fragmented and carry at most 125 bytes.
+			if (!fin) throw new ProtocolError("fragmented control frame");
+			if ((second & 0x7f) > maxControlPayload) throw new ProtocolError("control frame payload over 125 bytes");
+		} else if (opcode === 0) {
+			// §5.4: a continuation frame only continues a message that was started.
+			if (!this.#inMessage) throw new ProtocolError("continuation frame without a message to continue");
+		} else if (this.#inMessage) {
+			throw new ProtocolError("new data frame inside a fragmented message");
+		}
+		// §5.1: a client masks every frame it sends, a server masks none.
+		const masked = (second & 0x80) !== 0;
+		if (masked !== this.#expectMasked) throw new ProtocolError(masked ? "masked frame from a server" : "unmasked frame from a client");
+	}
+
+	#parseHeader(bytes: Uint8Array, at: number) {
+		const first = bytes[at];
+		const second = bytes[at + 1];
+		this.#checkStart(first, second);
+		const fin = (first & 0x80) !== 0;
+		const opcode = first & 0x0f;
+		const masked = (second & 0x80) !== 0;
+		let length = second & 0x7f;
+		let next = at + 2;
+		if (length === 126) {
+			length = (bytes[next] << 8) | bytes[next + 1];
+			next += 2;
+		} else if (length === 127) {
+			// §5.2: the most significant bit of a 64-bit length must be 0.
+			if (bytes[next] & 0x80) throw new ProtocolError("64-bit payload length with the most significant bit set");
+			const high = ((bytes[next] << 24) | (bytes[next + 1] << 16) | (bytes[next + 2] << 8) | bytes[next + 3]) >>> 0;
+			const low = ((bytes[next + 4] << 24) | (bytes[next + 5] << 16) | (bytes[next + 6] << 8) | bytes[next + 7]) >>> 0;
+			length = high * 0x100000000 + low;
+			next += 8;
+		}
+		if (!isControl(opcode)) {
 			// The limit is decided from the header, before any payload byte is kept.
-			const total = (frame.opcode === 0 ? this.#messageLength : 0) + frame.length;
+			const total = (opcode === 0 ? this.#messageLength : 0) + length;
 			if (total > this.#maxMessage) throw new MessageTooBigError(`message of ${total} bytes over the limit of ${this.#maxMessage}`);
 			this.#messageLength = total;
-			this.#inMessage = !frame.fin;
+			this.#inMessage = !fin;
 		}
-		if (frame.mask) this.#state = ReadMask;
-		else this.#start(sink);
-	}
-
-	#start(sink: FrameSink) {
-		const frame = this.#frame!;
-		this.#remaining = frame.length;
+		if (masked) {
+			const mask = this.#mask;
+			mask[0] = bytes[next];
+			mask[1] = bytes[next + 1];
+			mask[2] = bytes[next + 2];
+			mask[3] = bytes[next + 3];
+		}
+		this.#fin = fin;
+		this.#opcode = opcode;
+		this.#length = length;
 		this.#offset = 0;
-		this.#state = ReadPayload;
-		sink.frameStart(frame);
-		if (frame.length === 0 && !this.#stopped) this.#end(sink);
+		this.#masked = masked;
+		this.#inPayload = true;
 	}
 
-	#end(sink: FrameSink) {
-		const frame = this.#frame!;
-		this.#state = ReadHeader;
-		this.#frame = undefined;
-		sink.frameEnd(frame);
+	// The next piece of the current frame's payload (all of it, when the frame came whole).
+	#payload(piece: Uint8Array, sink: FrameSink) {
+		const offset = this.#offset;
+		const count = piece.length;
+		if (this.#masked && count) this.#unmask(piece, offset);
+		this.#offset = offset + count;
+		const last = this.#offset === this.#length;
+		if (last) this.#inPayload = false;
+		const opcode = this.#opcode;
+		if (!isControl(opcode)) {
+			sink.framePayload(opcode, this.#fin, piece, offset, this.#length);
+			return;
+		}
+		if (offset === 0 && last) {
+			sink.controlFrame(opcode, piece);
+			return;
+		}
+		this.#control ??= new Uint8Array(this.#length);
+		this.#control.set(piece, offset);
+		if (!last) return;
+		const payload = this.#control;
+		this.#control = undefined;
+		sink.controlFrame(opcode, payload);
 	}
+
+	#unmask(bytes: Uint8Array, offset: number) {
+		const shift = offset & 3;
+		if (shift === 0) {
+			Logical.xor(bytes, this.#mask);
+			return;
+		}
+		const mask = this.#mask;
+		const rotated = this.#rotated;
+		for (let i = 0; i < 4; i++) rotated[i] = mask[(shift + i) & 3];
+		Logical.xor(bytes, rotated);
+	}
+}
+
+// A header's size in bytes, from its second byte: the length field and the mask bit.
+function headerSize(second: number): number {
+	const length = second & 0x7f;
+	return 2 + (length === 126 ? 2 : length === 127 ? 8 : 0) + (second & 0x80 ? 4 : 0);
 }
 
 /**
@@ -200,24 +296,42 @@ export function applyMask(bytes: Uint8Array, mask: Uint8Array, offset: number): 
 	else Logical.xor(bytes, Uint8Array.of(mask[shift], mask[(shift + 1) & 3], mask[(shift + 2) & 3], mask[(shift + 3) & 3]));
 }
 
+/** The size of a frame header (RFC 6455 §5.2) with the minimal length encoding. */
+export function frameHeaderSize(length: number, masked: boolean): number {
+	return (length < 126 ? 2 : length < 0x10000 ? 4 : 10) + (masked ? 4 : 0);
+}
+
+/** Writes an unmasked frame header at target[at...]; returns its size. */
+export function writeFrameHeader(target: Uint8Array, at: number, opcode: number, fin: boolean, length: number): number {
+	target[at] = (fin ? 0x80 : 0) | opcode;
+	if (length < 126) {
+		target[at + 1] = length;
+		return 2;
+	}
+	if (length < 0x10000) {
+		target[at + 1] = 126;
+		target[at + 2] = length >> 8;
+		target[at + 3] = length & 0xff;
+		return 4;
+	}
+	target[at + 1] = 127;
+	const high = Math.floor(length / 0x100000000);
+	const low = length >>> 0;
+	for (let i = 0; i < 4; i++) {
+		target[at + 2 + i] = (high >>> (24 - 8 * i)) & 0xff;
+		target[at + 6 + i] = (low >>> (24 - 8 * i)) & 0xff;
+	}
+	return 10;
+}
+
 /** A frame header (RFC 6455 §5.2) in 2 to 14 bytes, with the minimal length encoding. */
 export function encodeFrameHeader(opcode: number, fin: boolean, length: number, mask?: Uint8Array): Uint8Array {
-	const lengthBytes = length < 126 ? 0 : length < 0x10000 ? 2 : 8;
-	const header = new Uint8Array(2 + lengthBytes + (mask ? 4 : 0));
-	header[0] = (fin ? 0x80 : 0) | opcode;
-	header[1] = (mask ? 0x80 : 0) | (lengthBytes === 0 ? length : lengthBytes === 2 ? 126 : 127);
-	if (lengthBytes === 2) {
-		header[2] = length >> 8;
-		header[3] = length & 0xff;
-	} else if (lengthBytes === 8) {
-		const high = Math.floor(length / 0x100000000);
-		const low = length >>> 0;
-		for (let i = 0; i < 4; i++) {
-			header[2 + i] = (high >>> (24 - 8 * i)) & 0xff;
-			header[6 + i] = (low >>> (24 - 8 * i)) & 0xff;
-		}
+	const header = new Uint8Array(frameHeaderSize(length, mask !== undefined));
+	const size = writeFrameHeader(header, 0, opcode, fin, length);
+	if (mask) {
+		header[1] |= 0x80;
+		header.set(mask, size);
 	}
-	if (mask) header.set(mask, 2 + lengthBytes);
 	return header;
 }
 

@@ -155,6 +155,19 @@ export class HandshakeError extends Error {
 	}
 }
 
+// The subprotocols a request offered, one by one: an item may itself be a list ("chat,v2", as
+// ESP-AT's AT+WSOPEN passes it), and the header is a comma-separated list (RFC 6455 §4.1 item 10,
+// §11.3.4).
+function offered(subprotocols: readonly string[]): string[] {
+	const names: string[] = [];
+	for (const item of subprotocols)
+		for (const name of item.split(",")) {
+			const trimmed = name.trim();
+			if (trimmed) names.push(trimmed);
+		}
+	return names;
+}
+
 /**
  * Checks the server's answer (RFC 6455 §4.1, "the client MUST validate the server's response");
  * returns the subprotocol the server chose, or throws HandshakeError.
@@ -171,6 +184,6 @@ export function checkResponse(response: HttpResponse, key: string, subprotocols:
 	if (headers.has("Sec-WebSocket-Extensions")) throw fail("server chose an extension that was not offered");
 	const chosen = headers.getAll("Sec-WebSocket-Protocol");
 	if (chosen.length === 0) return undefined;
-	if (chosen.length !== 1 || !subprotocols.includes(chosen[0])) throw fail(`server chose a subprotocol that was not offered: ${chosen.join(", ")}`);
+	if (chosen.length !== 1 || !offered(subprotocols).includes(chosen[0])) throw fail(`server chose a subprotocol that was not offered: ${chosen.join(", ")}`);
 	return chosen[0];
 }

@@ -1,12 +1,18 @@
 // The RFC 6455 state machine of one connection, without I/O (after python-websockets'
-// Protocol): it is fed the bytes that arrive (receiveData, receiveEof), and hands back the bytes
-// to write (dataToSend) and what happened (eventsReceived). Framing, the close handshake and
-// ping/pong live here once; ServerProtocol and ClientProtocol add only the opening handshake.
+// Protocol): it is fed the bytes that arrive (receiveData, receiveEof) and hands what to write
+// and what happened to its handler, synchronously and in stream order: a message is delivered
+// (and its echo written) before a frame that follows it can fail the connection. Without a
+// handler it collects both, for dataToSend() and eventsReceived(). Framing, the close handshake
+// and ping/pong live here once; ServerProtocol and ClientProtocol add only the opening handshake.
 import { CloseCode, encodeClosePayload, isValidCloseCode, maxCloseReason, parseClosePayload } from "ws/close";
 import { InvalidPayloadError, InvalidStateError, WebSocketError } from "ws/errors";
-import { FrameParser, Opcode, applyMask, encodeFrame, isControl, maxControlPayload, type Frame, type FrameSink } from "ws/frame";
+import { FrameParser, Opcode, encodeFrame, frameHeaderSize, isControl, maxControlPayload, writeFrameHeader, type FrameSink } from "ws/frame";
 import type { HttpRequest } from "ws/http";
 import { Utf8Validator } from "ws/utf8";
+
+// The states as constants, for the paths every message takes.
+const Connecting = 0;
+const Open = 1;
 
 /** RFC 6455 §4.1, §7: the connection's states (the numbers of the WebSocket API's readyState). */
 export const State = Object.freeze({
@@ -26,8 +32,23 @@ export interface ProtocolOptions {
 	/** Largest data message accepted, in bytes (default 16384); larger fails with 1009. */
 	maxMessage?: number;
 	/** When set, data is delivered as "chunk" events of at most this many bytes as frames
-	 *  arrive, instead of whole "message" events. */
+	 *  arrive, instead of whole messages. */
 	chunkSize?: number;
+	/** Where the bytes to write and what happens go (default: collected for dataToSend() and
+	 *  eventsReceived()). */
+	handler?: ProtocolHandler;
+}
+
+/** What a shell gives the core: called synchronously, in stream order. */
+export interface ProtocolHandler {
+	/** Bytes to write, in order. They may be a view of the bytes given to receiveData (a pong's
+	 *  payload, an echo framed in place): write them before that buffer is reused, or copy them. */
+	write(bytes: Uint8Array): void;
+	/** A whole data message (text is checked UTF-8). A view valid only during the call: keep a
+	 *  copy, or send it back with send() during the call to echo it without a copy. */
+	message(bytes: Uint8Array, binary: boolean): void;
+	/** Every other event. */
+	event(event: ProtocolEvent): void;
 }
 
 export type ProtocolEvent =
@@ -38,8 +59,8 @@ export type ProtocolEvent =
 	/** The opening handshake failed: the status the server answered (or, on a server, the one it
 	 *  answers), its reason phrase, and what was wrong. A "close" event follows. */
 	| { type: "handshakeFailed"; status: number; reason: string; message: string }
-	/** A whole data message: text as a string, binary as an ArrayBuffer (a resizable one when
-	 *  the message came in several frames; its byteLength is the message's). */
+	/** A whole data message, as collected without a handler: text as a string, binary as an
+	 *  ArrayBuffer of its own. */
 	| { type: "message"; data: string | ArrayBuffer }
 	/** In chunk mode: a piece of a data frame (opcode 0 for a continuation frame). */
 	| { type: "chunk"; opcode: number; fin: boolean; frameLength: number; offset: number; bytes: Uint8Array }
@@ -58,26 +79,55 @@ export type Payload = string | ArrayBuffer | ArrayBufferView;
 
 const noBytes = Object.freeze(new Uint8Array(0)) as Uint8Array;
 
+// Room kept in front of a message assembled from pieces, so that a server can frame it in place
+// (a server header is at most 10 bytes).
+const headroom = 10;
+
+/** The handler of a Protocol made without one: it keeps everything for the caller to take. */
+class Collector implements ProtocolHandler {
+	output: Uint8Array[] = [];
+	events: ProtocolEvent[] = [];
+
+	write(bytes: Uint8Array): void {
+		this.output.push(bytes);
+	}
+
+	message(bytes: Uint8Array, binary: boolean): void {
+		// A copy of the realm's own (the bytes may be a view of the caller's buffer).
+		const copy = new Uint8Array(bytes).buffer as ArrayBuffer;
+		this.events.push({ type: "message", data: binary ? copy : copy.byteLength ? String.fromArrayBuffer(copy) : "" });
+	}
+
+	event(event: ProtocolEvent): void {
+		this.events.push(event);
+	}
+}
+
 export class Protocol implements FrameSink {
 	readonly role: Role;
 	/** Bytes received so far: the shells restart their idle (keep-alive) timer when it grows. */
 	bytesReceived = 0;
+	// (XS finds a private field by walking the class's fields in order: those every message
+	// reads come first.)
 	#state: number;
-	readonly #random: (count: number) => Uint8Array;
-	readonly #chunkSize: number;
-	readonly #maxResizable: number;
 	readonly #parser: FrameParser;
-	#output: Uint8Array[] = [];
-	#events: ProtocolEvent[] = [];
-	// The data message being received: its opcode, and in message mode its buffer and fill.
-	#messageOpcode = 0;
-	#message: ArrayBuffer | undefined;
-	#filled = 0;
-	readonly #utf8 = new Utf8Validator();
-	#control: Uint8Array = noBytes;
+	readonly #chunkSize: number;
+	readonly #handler: ProtocolHandler;
+	// The message being delivered, while the handler has it: sending it back frames it in place.
+	#delivered: Uint8Array | undefined;
+	#closeSent = false;
 	// Whether a fragmented message is being sent (RFC 6455 §5.4: no other data frame until its end).
 	#sending = false;
-	#closeSent = false;
+	// The last message echoed in place, and its frame view.
+	#echoed: Uint8Array | undefined;
+	#echoFrame: Uint8Array | undefined;
+	readonly #utf8 = new Utf8Validator();
+	// The data message being received: its opcode, and (assembled from pieces) its buffer and fill.
+	#messageOpcode = 0;
+	#message: Uint8Array | undefined;
+	#filled = 0;
+	readonly #random: (count: number) => Uint8Array;
+	readonly #maxResizable: number;
 	#closeEmitted = false;
 	#closeTransport = false;
 
@@ -88,25 +138,36 @@ export class Protocol implements FrameSink {
 		this.#chunkSize = options.chunkSize ?? 0;
 		if (options.chunkSize !== undefined && !(options.chunkSize >= 1)) throw new RangeError("chunkSize must be at least 1");
 		const maxMessage = options.maxMessage ?? 16384;
-		this.#maxResizable = Math.min(maxMessage, 0x7fffffff);
+		this.#maxResizable = Math.min(maxMessage, 0x7fffffff - headroom);
 		this.#parser = new FrameParser({ role, maxMessage });
+		this.#handler = options.handler ?? new Collector();
 	}
 
 	get state(): number {
 		return this.#state;
 	}
 
-	/** Whether the shell should close the TCP connection (after writing dataToSend()). */
+	/** Whether the shell should close the TCP connection (after writing what it was given). */
 	get shouldCloseTransport(): boolean {
 		return this.#closeTransport;
 	}
 
-	/** Feeds the bytes that arrived, split anywhere. */
-	receiveData(data: Uint8Array | ArrayBuffer): void {
+	/** Feeds the bytes that arrived (the first `length` of them), split anywhere. Frame
+	 *  payloads are unmasked in place. */
+	receiveData(data: Uint8Array | ArrayBuffer, length?: number): void {
 		const bytes = ArrayBuffer.isView(data) ? data : new Uint8Array(data);
-		this.bytesReceived += bytes.length;
-		if (this.#state === State.Connecting) this.receiveHandshake(bytes);
-		else this.receiveFrames(bytes);
+		const end = length ?? bytes.length;
+		this.bytesReceived += end;
+		const state = this.#state;
+		if (state === Open) {
+			// receiveFrames(), on the path of every message.
+			try {
+				this.#parser.parse(bytes, this, end);
+			} catch (error) {
+				this.#failWith(error);
+			}
+		} else if (state === Connecting) this.receiveHandshake(end === bytes.length ? bytes : bytes.subarray(0, end));
+		else this.receiveFrames(bytes, end);
 	}
 
 	/** The transport ended (the peer closed TCP, or it broke). */
@@ -119,24 +180,53 @@ export class Protocol implements FrameSink {
 		this.#setCloseTransport();
 	}
 
-	/** The bytes to write, in order; drained. */
+	/** Without a handler: the bytes to write, in order; drained. */
 	dataToSend(): Uint8Array[] {
-		const output = this.#output;
-		if (output.length) this.#output = [];
-		return output;
+		const collector = this.#handler as Collector;
+		const output = collector.output;
+		if (output?.length) collector.output = [];
+		return output ?? [];
 	}
 
-	/** What happened since the last call; drained. */
+	/** Without a handler: what happened since the last call; drained. */
 	eventsReceived(): ProtocolEvent[] {
-		const events = this.#events;
-		if (events.length) this.#events = [];
-		return events;
+		const collector = this.#handler as Collector;
+		const events = collector.events;
+		if (events?.length) collector.events = [];
+		return events ?? [];
 	}
 
-	/** Sends a whole message: a string as text, bytes as binary. */
-	send(data: Payload): void {
-		if (typeof data === "string") this.sendText(data);
-		else this.sendBinary(data);
+	/** Sends a whole message: a string as text, bytes as binary (or as text, when `binary` is
+	 *  false: the bytes must then be UTF-8, e.g. a text message received). */
+	send(data: Payload, binary = typeof data !== "string"): void {
+		if (typeof data === "string") {
+			this.sendText(data);
+			return;
+		}
+		const opcode = binary ? Opcode.Binary : Opcode.Text;
+		// An echo, on one path: the message being delivered goes back framed where it lies (see
+		// #writeFrame), in one write.
+		const delivered = this.#delivered;
+		if (data === delivered && this.role === "server" && this.#state === Open && !this.#closeSent && !this.#sending) {
+			const length = delivered.length;
+			const size = length < 126 ? 2 : length < 0x10000 ? 4 : 10;
+			const offset = delivered.byteOffset;
+			if (offset >= size) {
+				this.#delivered = undefined;
+				// The frame view of the last echo serves again when the message lies in the same view.
+				let frame = this.#echoFrame;
+				if (delivered !== this.#echoed) {
+					frame = this.#echoFrame = new Uint8Array(delivered.buffer, offset - size, size + length);
+					this.#echoed = delivered;
+				}
+				frame![0] = 0x80 | opcode;
+				if (size === 2) frame![1] = length;
+				else writeFrameHeader(frame!, 0, opcode, true, length);
+				this.#handler.write(frame!);
+				return;
+			}
+		}
+		this.#sendData(opcode, data instanceof Uint8Array ? data : bytesOf(data), true, false);
 	}
 
 	/** A text frame; with fin false, the first fragment of a message (RFC 6455 §5.4). */
@@ -148,7 +238,6 @@ export class Protocol implements FrameSink {
 	sendBinary(data: ArrayBuffer | ArrayBufferView, fin = true): void {
 		this.#sendData(Opcode.Binary, bytesOf(data), fin, false);
 	}
-
 	/** A continuation frame of the message being sent; fin ends it. */
 	sendContinuation(data: Payload, fin: boolean): void {
 		if (typeof data === "string") this.#sendData(Opcode.Continuation, new Uint8Array(ArrayBuffer.fromString(data)), fin, true);
@@ -218,11 +307,11 @@ export class Protocol implements FrameSink {
 	}
 
 	protected write(bytes: Uint8Array): void {
-		this.#output.push(bytes);
+		this.#handler.write(bytes);
 	}
 
 	protected emit(event: ProtocolEvent): void {
-		this.#events.push(event);
+		this.#handler.event(event);
 	}
 
 	/** The opening handshake succeeded; `rest` holds the first frame bytes, if any came with it. */
@@ -241,91 +330,123 @@ export class Protocol implements FrameSink {
 		this.#setCloseTransport();
 	}
 
-	protected receiveFrames(bytes: Uint8Array): void {
+	protected receiveFrames(bytes: Uint8Array, end: number = bytes.length): void {
 		if (this.#state === State.Closed) return;
 		try {
-			this.#parser.parse(bytes, this);
+			this.#parser.parse(bytes, this, end);
 		} catch (error) {
-			if (!(error instanceof WebSocketError)) throw error;
-			this.emit({ type: "error", error });
-			this.fail(error.closeCode, error.message);
+			this.#failWith(error);
 		}
+	}
+
+	// A violation the parser or a check found fails the connection; anything else is a bug.
+	#failWith(error: unknown) {
+		if (!(error instanceof WebSocketError)) throw error;
+		this.emit({ type: "error", error });
+		this.fail(error.closeCode, error.message);
 	}
 
 	// --- FrameSink: what the parser found ---------------------------------------------------
 
-	frameStart(frame: Frame): void {
-		if (isControl(frame.opcode)) {
-			this.#control = frame.length ? new Uint8Array(frame.length) : noBytes;
+	framePayload(opcode: number, fin: boolean, bytes: Uint8Array, offset: number, length: number): void {
+		if (this.#chunkSize) {
+			this.#chunk(opcode, fin, bytes, offset, length);
 			return;
 		}
-		if (frame.opcode !== Opcode.Continuation) {
-			this.#messageOpcode = frame.opcode;
-			this.#utf8.reset();
-			if (!this.#chunkSize) {
-				// A message in several frames grows frame by frame: a resizable buffer, which XS
-				// reallocates in place where it can, so each payload byte is copied once, from the
-				// network buffer into the message.
-				this.#message = frame.fin ? new ArrayBuffer(frame.length) : new ArrayBuffer(frame.length, { maxByteLength: this.#maxResizable });
-				this.#filled = 0;
-			}
-		} else if (!this.#chunkSize && frame.length) {
-			// The parser has already checked the grown size against maxMessage.
-			this.#message!.resize(this.#filled + frame.length);
+		const count = bytes.length;
+		if (fin && opcode !== Opcode.Continuation && count === length) {
+			this.wholeMessage(bytes, opcode === Opcode.Binary);
+			return;
 		}
-		if (this.#chunkSize && frame.length === 0) this.emit({ type: "chunk", opcode: frame.opcode, fin: frame.fin, frameLength: 0, offset: 0, bytes: new Uint8Array(0) });
+		if (offset === 0) {
+			if (opcode !== Opcode.Continuation) {
+				this.#messageOpcode = opcode;
+				this.#utf8.reset();
+				// A message in several frames grows frame by frame: a resizable buffer, which XS
+				// reallocates in place where it can, so each payload byte is copied once.
+				const buffer = fin ? new ArrayBuffer(headroom + length) : new ArrayBuffer(headroom + length, { maxByteLength: headroom + this.#maxResizable });
+				this.#message = new Uint8Array(buffer);
+				this.#filled = headroom;
+			} else if (length) {
+				// The parser has already checked the grown size against maxMessage.
+				const buffer = this.#message!.buffer as ArrayBuffer;
+				buffer.resize(this.#filled + length);
+				this.#message = new Uint8Array(buffer);
+			}
+		}
+		const message = this.#message!;
+		if (count) {
+			message.set(bytes, this.#filled);
+			if (this.#messageOpcode === Opcode.Text) this.#checkUtf8(bytes);
+			this.#filled += count;
+		}
+		if (!fin || offset + count !== length) return;
+		if (this.#messageOpcode === Opcode.Text) this.#checkUtf8Complete();
+		this.#message = undefined;
+		this.#deliver(message.subarray(headroom, this.#filled), this.#messageOpcode !== Opcode.Text);
 	}
 
-	framePayload(frame: Frame, bytes: Uint8Array, offset: number): void {
-		if (isControl(frame.opcode)) {
-			this.#control.set(bytes, offset);
+	// A whole message in one piece: checked and delivered where it lies, no copy.
+	wholeMessage(bytes: Uint8Array, binary: boolean): void {
+		if (this.#chunkSize) {
+			this.#chunk(binary ? Opcode.Binary : Opcode.Text, true, bytes, 0, bytes.length);
 			return;
+		}
+		if (!binary) {
+			const utf8 = this.#utf8;
+			utf8.reset();
+			if (!utf8.write(bytes)) throw new InvalidPayloadError("text message is not UTF-8");
+			this.#checkUtf8Complete();
+		}
+		this.#delivered = bytes; // as #deliver(), on the path of every message
+		this.#handler.message(bytes, binary);
+		this.#delivered = undefined;
+	}
+
+	controlFrame(opcode: number, payload: Uint8Array): void {
+		this.#receiveControl(opcode, payload);
+	}
+
+	// While the handler has the message, sending it back frames it in place (#writeFrame). An
+	// exception from the handler leaves #delivered set; the next delivery replaces it.
+	#deliver(bytes: Uint8Array, binary: boolean) {
+		this.#delivered = bytes;
+		this.#handler.message(bytes, binary);
+		this.#delivered = undefined;
+	}
+
+	// Chunk mode: the payload as it comes, in copies of at most chunkSize bytes.
+	#chunk(opcode: number, fin: boolean, bytes: Uint8Array, offset: number, length: number) {
+		if (offset === 0 && opcode !== Opcode.Continuation) {
+			this.#messageOpcode = opcode;
+			this.#utf8.reset();
 		}
 		const text = this.#messageOpcode === Opcode.Text;
-		if (this.#chunkSize) {
-			for (let start = 0; start < bytes.length; start += this.#chunkSize) {
-				const piece = bytes.slice(start, start + this.#chunkSize);
-				if (frame.mask) applyMask(piece, frame.mask, offset + start);
-				if (text) this.#checkUtf8(piece);
-				this.emit({ type: "chunk", opcode: frame.opcode, fin: frame.fin, frameLength: frame.length, offset: offset + start, bytes: piece });
-			}
-			return;
+		if (length === 0) this.emit({ type: "chunk", opcode, fin, frameLength: 0, offset: 0, bytes: new Uint8Array(0) });
+		for (let start = 0; start < bytes.length; start += this.#chunkSize) {
+			const piece = bytes.slice(start, start + this.#chunkSize);
+			if (text) this.#checkUtf8(piece);
+			this.emit({ type: "chunk", opcode, fin, frameLength: length, offset: offset + start, bytes: piece });
 		}
-		const target = new Uint8Array(this.#message!, this.#filled, bytes.length);
-		target.set(bytes);
-		this.#filled += bytes.length;
-		if (frame.mask) applyMask(target, frame.mask, offset);
-		if (text) this.#checkUtf8(target);
-	}
-
-	frameEnd(frame: Frame): void {
-		if (isControl(frame.opcode)) {
-			const payload = this.#control;
-			this.#control = noBytes;
-			if (frame.mask) applyMask(payload, frame.mask, 0);
-			this.#receiveControl(frame.opcode, payload);
-			return;
-		}
-		if (!frame.fin) return;
-		// RFC 6455 §8.1: the message must not end inside a code point.
-		if (this.#messageOpcode === Opcode.Text && !this.#utf8.complete) throw new InvalidPayloadError("text message ends inside a UTF-8 sequence");
-		if (this.#chunkSize) return;
-		const message = this.#message!;
-		this.#message = undefined;
-		this.emit({ type: "message", data: this.#messageOpcode === Opcode.Text ? decodeText(message) : message });
+		if (text && fin && offset + bytes.length === length) this.#checkUtf8Complete();
 	}
 
 	#checkUtf8(bytes: Uint8Array) {
 		if (!this.#utf8.write(bytes)) throw new InvalidPayloadError("text message is not UTF-8");
 	}
 
+	// RFC 6455 §8.1: the message must not end inside a code point.
+	#checkUtf8Complete() {
+		if (!this.#utf8.complete) throw new InvalidPayloadError("text message ends inside a UTF-8 sequence");
+	}
+
 	#receiveControl(opcode: number, payload: Uint8Array) {
 		if (opcode === Opcode.Ping) {
 			// RFC 6455 §5.5.2: answer with a Pong carrying the same payload, unless closing.
 			if (this.#state === State.Open) this.#writeFrame(Opcode.Pong, true, payload, false);
-			this.emit({ type: "ping", data: payload });
+			this.emit({ type: "ping", data: payload.slice() });
 		} else if (opcode === Opcode.Pong) {
-			this.emit({ type: "pong", data: payload });
+			this.emit({ type: "pong", data: payload.slice() });
 		} else {
 			const { code, reason } = parseClosePayload(payload);
 			// RFC 6455 §5.5.1: nothing is read after a Close frame; §7.1.5 / §5.5.1: the reply echoes
@@ -349,7 +470,7 @@ export class Protocol implements FrameSink {
 	}
 
 	#sendData(opcode: number, payload: Uint8Array, fin: boolean, owned: boolean) {
-		this.#checkCanSend();
+		if (this.#closeSent || this.#state !== Open) this.#checkCanSend();
 		if (opcode === Opcode.Continuation ? !this.#sending : this.#sending)
 			throw new InvalidStateError(this.#sending ? "a fragmented message is being sent" : "no fragmented message to continue");
 		this.#sending = !fin;
@@ -366,12 +487,32 @@ export class Protocol implements FrameSink {
 
 	// RFC 6455 §5.3: a client masks each frame with a fresh, unpredictable key.
 	#writeFrame(opcode: number, fin: boolean, payload: Uint8Array, owned: boolean) {
-		let mask: Uint8Array | undefined;
+		const handler = this.#handler;
 		if (this.role === "client") {
-			mask = new Uint8Array(4);
+			const mask = new Uint8Array(4);
 			mask.set(this.#random(4));
+			for (const piece of encodeFrame(opcode, fin, payload, mask, owned)) handler.write(piece);
+			return;
 		}
-		for (const piece of encodeFrame(opcode, fin, payload, mask, owned)) this.#output.push(piece);
+		// The message being delivered goes back framed where it lies: the room in front of it
+		// (the peer's larger, masked header, or the headroom of an assembled message) takes the
+		// header, and the frame is one write. Once per delivery: a second send must not rewrite a
+		// header that may still wait to be written.
+		const length = payload.length;
+		const size = length < 126 ? 2 : length < 0x10000 ? 4 : 10;
+		// (A payload that begins its read buffer, its header stashed from the read before, has no
+		// room: it goes the other way.)
+		if (payload === this.#delivered && payload.byteOffset >= size) {
+			this.#delivered = undefined;
+			const frame = new Uint8Array(payload.buffer, payload.byteOffset - size, size + length);
+			writeFrameHeader(frame, 0, opcode, fin, length);
+			handler.write(frame);
+			return;
+		}
+		const header = new Uint8Array(size);
+		writeFrameHeader(header, 0, opcode, fin, length);
+		handler.write(header);
+		if (length) handler.write(payload);
 	}
 
 	#emitClose(code: number, reason: string, wasClean: boolean) {
@@ -390,10 +531,6 @@ export class Protocol implements FrameSink {
 function bytesOf(data: ArrayBuffer | ArrayBufferView): Uint8Array {
 	if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 	return new Uint8Array(data);
-}
-
-function decodeText(buffer: ArrayBuffer): string {
-	return buffer.byteLength ? String.fromArrayBuffer(buffer) : "";
 }
 
 // A failure's message goes into the Close frame when it fits (RFC 6455 §5.5: 123 bytes).

@@ -2,20 +2,32 @@
 // budget (onWritable(count)); writing past the budget throws "would block" and, inside a
 // callback, aborts XS. The queue is bounded: a peer that stops reading cannot make the device
 // run out of memory, push() refuses instead and the shell drops that peer.
+/** What takes the bytes: an ECMA-419 socket (its write() answers the budget left). */
+export interface Writer {
+	write(bytes: Uint8Array): unknown;
+}
+
 export class WriteQueue {
-	readonly #limit: number;
-	readonly #maxWrite: number;
-	#pieces: Uint8Array[] = [];
+	// (Those every write reads first: XS finds private fields in order.)
 	#queued = 0;
 	#writable = 0;
+	readonly #maxWrite: number;
+	readonly #limit: number;
+	readonly #budgeted: boolean;
+	#pieces: Uint8Array[] = [];
+	#failed = false;
 
 	/**
 	 * @param limit most bytes queued at once
 	 * @param maxWrite largest single write the transport takes (serial on lin: 1024)
+	 * @param budgeted the writer answers every write with the budget left, and anything else
+	 *   means the write failed: the SDK's TCP sockets on lin and lwIP, whose write() returns no
+	 *   result when the connection is broken (and, on lin, no callback comes after that)
 	 */
-	constructor(limit: number, maxWrite = 0x7fffffff) {
+	constructor(limit: number, maxWrite = 0x7fffffff, budgeted = false) {
 		this.#limit = limit;
 		this.#maxWrite = maxWrite;
+		this.#budgeted = budgeted;
 	}
 
 	/** Bytes waiting to be written. */
@@ -23,35 +35,76 @@ export class WriteQueue {
 		return this.#queued;
 	}
 
+	/** What the transport can take now without queueing (the budget left). */
+	get writable(): number {
+		return this.#writable;
+	}
+
+	/** A budgeted writer answered a write without a budget: the connection is broken. Nothing
+	 *  is written after that; what is queued or sent is dropped. */
+	get failed(): boolean {
+		return this.#failed;
+	}
+
 	/** Queues bytes (not copied: the caller gives them up); false when they would exceed the limit. */
 	push(bytes: Uint8Array): boolean {
-		if (bytes.length === 0) return true;
+		if (bytes.length === 0 || this.#failed) return true;
 		if (this.#queued + bytes.length > this.#limit) return false;
 		this.#pieces.push(bytes);
 		this.#queued += bytes.length;
 		return true;
 	}
 
-	/** onWritable(count): the transport can take `count` bytes now. */
-	grant(count: number): void {
-		this.#writable = count;
+	/**
+	 * Writes bytes at once when nothing waits and the budget allows; otherwise queues them and
+	 * writes what the budget takes. Bytes in `transient` (a buffer the caller is about to reuse)
+	 * are copied before they wait. False when they would exceed the limit.
+	 */
+	send(bytes: Uint8Array, writer: Writer, transient?: ArrayBufferLike): boolean {
+		const size = bytes.length;
+		if (this.#queued === 0 && size <= this.#writable && size <= this.#maxWrite) {
+			this.#written(writer.write(bytes), size);
+			return true;
+		}
+		if (!this.push(bytes.buffer === transient ? bytes.slice() : bytes)) return false;
+		this.flush(writer);
+		return true;
+	}
+
+	/** onWritable(count): the transport can take `count` bytes now. Whether bytes wait. */
+	grant(count: number): boolean {
+		if (!this.#failed) this.#writable = count;
+		return this.#queued !== 0;
 	}
 
 	/** Writes as much as the budget allows, in order. */
-	flush(write: (bytes: Uint8Array) => void): void {
+	flush(writer: Writer): void {
 		while (this.#pieces.length && this.#writable > 0) {
 			const piece = this.#pieces[0];
 			const size = Math.min(piece.length, this.#writable, this.#maxWrite);
+			this.#queued -= size;
 			if (size === piece.length) {
 				this.#pieces.shift();
-				write(piece);
+				this.#written(writer.write(piece), size);
 			} else {
-				write(piece.subarray(0, size));
 				this.#pieces[0] = piece.subarray(size);
+				this.#written(writer.write(piece.subarray(0, size)), size);
 			}
-			this.#queued -= size;
-			this.#writable -= size;
 		}
+	}
+
+	// The budget after a write: what the socket answers (ECMA-419 sockets on lin and lwip give
+	// the budget left), or the grant less what was written.
+	#written(left: unknown, size: number) {
+		if (typeof left === "number") this.#writable = left;
+		else if (this.#budgeted) this.#fail();
+		else this.#writable -= size;
+	}
+
+	#fail() {
+		this.#failed = true;
+		this.#writable = 0;
+		this.clear();
 	}
 
 	/**

@@ -4,19 +4,11 @@
 // (name=value on the mcconfig command line).
 import { WebSocketClient } from "wsclient/client";
 import { ClientState } from "wsclient/state";
-import { flag, number, text } from "settings/values";
+import { flag, number, resource, text } from "settings/values";
 
 export type EchoClientConfig = Readonly<Record<string, unknown>>;
 
 const stateNames = Object.freeze(["stopped", "connecting", "connected", "waiting to reconnect", "closing"]);
-
-/** A resource name from the config; "" (or false) means none. */
-function resource(config: EchoClientConfig, name: string, fallback?: string): string | undefined {
-	const value = config[name];
-	if (value === undefined) return fallback;
-	if (value === "" || value === false || value === "false") return undefined;
-	return String(value);
-}
 
 /**
  * Starts the echo client. Config keys: clientUrl (required), clientGreeting, clientReconnect,

@@ -287,6 +287,10 @@ export class WebSocketClient {
 		this.#pingSentAt = 0;
 		this.#queue = new WriteQueue(this.#maxQueue);
 		// A fresh core per attempt: a new Sec-WebSocket-Key, the upgrade request already queued.
+		// It reports as things happen, in stream order; what a stale attempt (or one already
+		// released) reports is ignored.
+		const client = this;
+		const current = () => attempt === client.#attempt && client.#queue !== undefined;
 		this.#protocol = new ClientProtocol({
 			...uri,
 			random,
@@ -294,6 +298,22 @@ export class WebSocketClient {
 			chunkSize: options.chunkSize,
 			subprotocols: options.subprotocols,
 			headers: options.headers,
+			handler: {
+				write(bytes: Uint8Array) {
+					if (!current()) return;
+					// Views of received bytes (a pong's payload) may be kept: every read is a fresh buffer.
+					if (!client.#queue!.push(bytes))
+						client.#fail("overflow", `${client.#label()} does not read what is sent: the send queue is full (${client.#maxQueue} bytes)`);
+				},
+				message(bytes: Uint8Array, binary: boolean) {
+					if (!current()) return;
+					const copy = bytes.slice().buffer as ArrayBuffer;
+					options.onMessage?.call(client, binary ? copy : copy.byteLength ? String.fromArrayBuffer(copy) : "");
+				},
+				event(event: ProtocolEvent) {
+					if (current()) client.#event(event);
+				},
+			},
 		});
 		// The upgrade request waits in the queue for the socket's first write budget.
 		this.#process();
@@ -337,26 +357,15 @@ export class WebSocketClient {
 		this.#process();
 	}
 
-	// Moves what the core produced to the socket and acts on its events.
+	// After the core was called: the close it asked for, and what is queued goes out.
 	#process() {
 		const protocol = this.#protocol;
 		if (!protocol) return;
-		for (const bytes of protocol.dataToSend()) {
-			if (!this.#queue!.push(bytes)) {
-				this.#fail("overflow", `${this.#label()} does not read what is sent: the send queue is full (${this.#maxQueue} bytes)`);
-				return;
-			}
-		}
-		for (const event of protocol.eventsReceived()) {
-			this.#event(event);
-			// A callback may have ended this attempt (terminate(), close()).
-			if (protocol !== this.#protocol) return;
-		}
 		if (protocol.shouldCloseTransport) this.#closeAfterFlush = true;
 		this.#flush();
 		// A failed connection does not wait for its Close frame to drain: what the budget took
 		// goes out, then the socket closes (RFC 6455 §7.1.7).
-		if (this.#closeAfterFlush && !this.#wasClean) this.#finish();
+		if (this.#closeAfterFlush && !this.#wasClean && protocol === this.#protocol) this.#finish();
 	}
 
 	#event(event: ProtocolEvent) {
@@ -404,7 +413,11 @@ export class WebSocketClient {
 		// One write per flush: on wss:// every write is a TLS record with its own overhead,
 		// charged to the TCP budget; the budget left is what the socket's write() answers.
 		const pieces: Uint8Array[] = [];
-		queue.flush((bytes) => pieces.push(bytes));
+		queue.flush({
+			write(bytes: Uint8Array) {
+				pieces.push(bytes);
+			},
+		});
 		if (pieces.length) {
 			let bytes = pieces[0];
 			if (pieces.length > 1) {
@@ -438,7 +451,6 @@ export class WebSocketClient {
 		// Nothing more can be written; the core reports the end (1006 unless it was clean).
 		this.#queue!.clear();
 		protocol.receiveEof();
-		this.#drain(protocol);
 		this.#finish();
 	}
 
@@ -448,24 +460,13 @@ export class WebSocketClient {
 		if (this.#abandon(message)) this.#finish();
 	}
 
-	// Fails the core without a Close frame (1006) and reports its close event; false when a
-	// callback ended the attempt meanwhile.
+	// Fails the core without a Close frame (1006); its close event is reported meanwhile. False
+	// when a callback ended the attempt.
 	#abandon(reason: string): boolean {
 		const protocol = this.#protocol;
 		if (!protocol) return true;
 		if (protocol.state !== State.Closed) protocol.fail(CloseCode.Abnormal, reason);
-		return this.#drain(protocol);
-	}
-
-	// Reports the core's events without writing anything more; false when a callback ended the
-	// attempt meanwhile.
-	#drain(protocol: ClientProtocol): boolean {
-		protocol.dataToSend();
-		for (const event of protocol.eventsReceived()) {
-			this.#event(event);
-			if (protocol !== this.#protocol) return false;
-		}
-		return true;
+		return protocol === this.#protocol;
 	}
 
 	#error(kind: ClientErrorKind, message: string, status = 0, closeCode: number = CloseCode.Abnormal) {
@@ -487,10 +488,13 @@ export class WebSocketClient {
 	#release() {
 		const transport = this.#transport;
 		this.#transport = undefined;
+		const protocol = this.#protocol;
 		this.#protocol = undefined;
 		this.#queue?.clear();
 		this.#queue = undefined;
 		this.#subprotocol = undefined;
+		// Nothing more is parsed, even when this comes from within the core's own call.
+		protocol?.receiveEof();
 		transport?.close();
 	}
 
@@ -507,9 +511,11 @@ export class WebSocketClient {
 		this.#options.onStateChange?.call(this, state);
 	}
 
-	// Whether a payload fits in the send queue, counting its frame header (at most 14 bytes).
+	// Whether a payload fits in the send queue, counting its frame header (at most 14 bytes). The
+	// core may have failed already while the events that say so wait behind the one being handled
+	// (a message and then an oversized frame in one read): it takes nothing more then.
 	#fits(data: Payload): boolean {
-		if (this.#state !== ClientState.Connected || !this.#queue) return false;
+		if (this.#state !== ClientState.Connected || !this.#queue || this.#protocol?.state !== State.Open) return false;
 		const room = this.#maxQueue - this.#queue.queued - 14;
 		if (typeof data !== "string") return data.byteLength <= room;
 		// A UTF-16 code unit is at most 3 UTF-8 bytes: count exactly only when that bound is too much.

@@ -11,11 +11,48 @@ export interface ApiOptions {
 	version: string;
 	/** The build's profile (mc/config "profile": esp32, esp8266). */
 	profile?: string;
+	/** Deepest nesting of arrays and objects a JSON body may have (default maxJsonDepth). */
+	maxJsonDepth?: number;
 }
+
+/**
+ * Deepest JSON nesting accepted from a peer. XS's JSON.parse and JSON.stringify recurse on the
+ * VM's stack, and running out of it aborts the VM (no exception to catch): one small request
+ * would stop the board. Measured on lin (384 slots, SDK 8.2.3): a level costs about 1 slot for an
+ * array and 2 (parse) or 4 (stringify) for an object, and this route's path leaves about 205
+ * slots: JSON.parse survived 204 arrays or 102 objects, the echo's JSON.stringify 53 objects.
+ * ESP8266 has 256 slots, 128 fewer, so about 77 are left there; 10 levels, echoed inside the
+ * answer, take at most 44.
+ */
+export const maxJsonDepth = 10;
 
 /** GET /api/status and POST /api/echo. */
 export function apiRoutes(options: ApiOptions): HttpRoute[] {
-	return [new StatusRoute(options.version, "/api/status", options.profile), new EchoRoute()];
+	return [new StatusRoute(options.version, "/api/status", options.profile), new EchoRoute(undefined, options.maxJsonDepth)];
+}
+
+const Quote = 0x22;
+const Backslash = 0x5c;
+
+/** Whether JSON text nests arrays and objects deeper than `limit` (RFC 8259 §9 lets a parser
+ *  limit the depth). Counted on the bytes before any parsing, strings skipped; malformed text is
+ *  left to JSON.parse, which stops no deeper than this scan went. */
+export function nestsDeeperThan(bytes: Uint8Array, limit: number): boolean {
+	let depth = 0;
+	const length = bytes.length;
+	for (let i = 0; i < length; i++) {
+		const byte = bytes[i];
+		if (byte === Quote) {
+			for (i++; i < length; i++) {
+				const inner = bytes[i];
+				if (inner === Backslash) i++;
+				else if (inner === Quote) break;
+			}
+		} else if (byte === 0x5b || byte === 0x7b) {
+			if (++depth > limit) return true;
+		} else if ((byte === 0x5d || byte === 0x7d) && depth > 0) depth--;
+	}
+	return false;
 }
 
 // Shared by every route that answers only GET (and so HEAD).
@@ -76,11 +113,15 @@ export class EchoRoute implements HttpRoute {
 	readonly path: string;
 	readonly methods = postOnly;
 
-	constructor(path = "/api/echo") {
+	readonly maxDepth: number;
+
+	constructor(path = "/api/echo", maxDepth = maxJsonDepth) {
 		this.path = path;
+		this.maxDepth = maxDepth;
 	}
 
 	start(request: HttpRequest): HttpExchange {
+		const maxDepth = this.maxDepth;
 		// The server keeps the body under its limit; the pieces are joined once, at the end.
 		const pieces: Uint8Array[] = [];
 		let length = 0;
@@ -103,6 +144,7 @@ export class EchoRoute implements HttpRoute {
 				let bodyEncoding: string;
 				let body: unknown;
 				if (isJson(mediaType)) {
+					if (nestsDeeperThan(bytes, maxDepth)) return json(400, { status: "error", message: `The JSON is nested deeper than ${maxDepth} levels.` });
 					try {
 						if (text === undefined) throw new SyntaxError("not UTF-8");
 						body = JSON.parse(text);

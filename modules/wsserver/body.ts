@@ -15,8 +15,7 @@ const State = Object.freeze({ Size: 0, Data: 1, DataEnd: 2, Trailer: 3, Done: 4 
 
 export class BodyReader {
 	readonly chunked: boolean;
-	#limit: number;
-	#discarding = false;
+	readonly #limit: number;
 	#tooLarge = false;
 	#state: number;
 	// Data bytes still to come: the whole body (Content-Length) or the current chunk.
@@ -39,8 +38,7 @@ export class BodyReader {
 		}
 	}
 
-	/** Whether the body is over the limit (RFC 9110 §15.5.14: answered 413). Reading stops there
-	 *  until discard() is called. */
+	/** Whether the body is over the limit (RFC 9110 §15.5.14: answered 413). Reading stops there. */
 	get tooLarge(): boolean {
 		return this.#tooLarge;
 	}
@@ -55,14 +53,6 @@ export class BodyReader {
 		return this.#received;
 	}
 
-	/** Reads on to the end of the body without a limit and without handing anything on: after a
-	 *  413, the rest of the request is read so that closing does not reset the connection under
-	 *  the answer (RFC 9112 §9.6). */
-	discard(): void {
-		this.#discarding = true;
-		this.#limit = Number.MAX_SAFE_INTEGER;
-	}
-
 	/**
 	 * Takes bytes; calls `onData` with each piece of body data (a view into `bytes`), and returns
 	 * how many of `bytes` it read: all that belong to the body, or fewer when it stopped at the
@@ -70,14 +60,14 @@ export class BodyReader {
 	 */
 	receive(bytes: Uint8Array, onData: (piece: Uint8Array) => void): number {
 		let offset = 0;
-		while (offset < bytes.length && this.#state !== State.Done && !(this.#tooLarge && !this.#discarding)) {
+		while (offset < bytes.length && this.#state !== State.Done && !this.#tooLarge) {
 			if (this.#state === State.Data) {
 				const take = Math.min(this.#remaining, bytes.length - offset);
 				const piece = bytes.subarray(offset, offset + take);
 				offset += take;
 				this.#remaining -= take;
 				this.#received += take;
-				if (!this.#discarding) onData(piece);
+				onData(piece);
 				if (this.#remaining === 0) this.#state = this.chunked ? State.DataEnd : State.Done;
 				continue;
 			}

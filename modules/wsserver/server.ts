@@ -7,7 +7,7 @@ import TCP from "embedded:io/socket/tcp";
 import Timer from "timer";
 import { HeadReader, HttpError, bodyFraming, concatBytes, encodeResponse, keepsAlive, parseRequest, type HttpRequest } from "ws/http";
 import { CloseCode } from "ws/close";
-import { State, type Payload, type ProtocolEvent } from "ws/protocol";
+import { State, type Payload, type ProtocolEvent, type ProtocolHandler } from "ws/protocol";
 import { ServerProtocol } from "ws/server";
 import { WriteQueue } from "ws/writequeue";
 import { BodyReader } from "wsserver/body";
@@ -24,11 +24,19 @@ export interface WebSocketServerOptions {
 	path?: string;
 	/** WebSocket clients at once (default 8); the next upgrade gets 503. */
 	maxClients?: number;
-	/** TCP connections at once, WebSocket or plain HTTP (default maxClients + 4); more are closed
-	 *  as soon as they are accepted. */
+	/** TCP connections at once, WebSocket or plain HTTP (default maxClients + 4). When all are
+	 *  taken, the one that has idled or waited longest for a request makes room for a new one;
+	 *  with none to spare, the new one is answered 503 and closed. */
 	maxConnections?: number;
+	/** Of those, how many may be waiting for a request head (default maxClients): fresh
+	 *  connections, slow heads and idle kept-alive ones. Beyond that share, the oldest waiting
+	 *  one is closed to make room, as above. */
+	maxPending?: number;
 	/** Largest message, in bytes (default 16384); larger ones close the connection with 1009. */
 	maxMessage?: number;
+	/** The buffer all WebSocket connections read into, one at a time (default 1536 bytes, a TCP
+	 *  segment): a message that arrives whole in it is delivered and echoed where it lies. */
+	readBuffer?: number;
 	/** Largest request head, in bytes (default 2048); larger gets 431. */
 	maxHead?: number;
 	/** Largest plain HTTP request body, in bytes (default 4096); larger gets 413. */
@@ -36,9 +44,15 @@ export interface WebSocketServerOptions {
 	/** Most bytes queued for one client (default 2 × maxMessage + 1024); a client that lets more
 	 *  pile up (it does not read) is disconnected. */
 	maxQueue?: number;
-	/** A connection that has not completed its request by then is closed (default 10 s); so is a
+	/** A request whose body or answer is not through by then is closed (default 10 s); so is a
 	 *  kept-alive HTTP connection idle that long. */
 	handshakeTimeout?: number;
+	/** A request head must be complete this long after the connection opened, or after its
+	 *  first byte on a kept-alive connection (default 3 s); a late one gets 408. */
+	headTimeout?: number;
+	/** A connection whose peer takes none of the bytes waiting for it this long is closed
+	 *  (default 10 s): a peer that does not read is dropped by time, not only by queued bytes. */
+	writeTimeout?: number;
 	/** Ping a client after this long without hearing from it (default 30 s; 0: never). */
 	pingInterval?: number;
 	/** Close a client whose pong has not come this long after a ping (default 10 s). */
@@ -51,7 +65,10 @@ export interface WebSocketServerOptions {
 	/** The AT bridge's link states, for /api/status (absent: an empty list). */
 	links?: () => ReadonlyArray<LinkState>;
 	onConnect?: (client: Client) => void;
-	onMessage?: (client: Client, data: string | ArrayBuffer) => void;
+	/** A whole message (text is checked UTF-8): a view valid only during the call. Sending it back
+	 *  with client.send(bytes, binary) during the call echoes it without a copy; keep a copy
+	 *  (bytes.slice()) to use it later. */
+	onMessage?: (client: Client, bytes: Uint8Array, binary: boolean) => void;
 	onClose?: (client: Client, code: number, reason: string) => void;
 }
 
@@ -61,9 +78,30 @@ interface Limits {
 	maxHead: number;
 	maxBody: number;
 	maxQueue: number;
+	/** Milliseconds, as in the options. */
+	handshakeTimeout: number;
+	headTimeout: number;
+	writeTimeout: number;
+	pingInterval: number;
+	pongTimeout: number;
 }
 
-const Phase = Object.freeze({ Request: 0, WebSocket: 1, Closed: 2 });
+// A request body still coming after this long is slow: its connection may be closed to make room
+// for a new one.
+const slowBody = 1000;
+
+/** How readily a connection gives its place to a new one (Client.evictionTier), first to last:
+ *  an idle kept-alive connection, a request head begun and not finished (what a slowloris holds
+ *  open; a browser sends its head whole), a slow body, then a fresh connection whose head has not
+ *  come yet. Never a WebSocket, nor a connection whose answer is being written. */
+const Tier = Object.freeze({ None: 0, Idle: 1, PartialHead: 2, SlowBody: 3, Fresh: 4 });
+
+// How long a refused connection is kept after its answer went out, reading and dropping what
+// the peer sends: closing with unread bytes would reset the connection under the answer.
+const lingerAfterAnswer = 500;
+
+// Lingering: answered (a 503 or 408) and closing; no longer counted among the connections.
+const Phase = Object.freeze({ Request: 0, WebSocket: 1, Lingering: 2, Closed: 3 });
 
 // Server frames are never masked (RFC 6455 §5.1), so the core never asks the server for random
 // bytes; the option exists for the client role.
@@ -80,6 +118,22 @@ function bodyBytes(body: HttpAnswer["body"]): Uint8Array {
 	return new Uint8Array(body as ArrayBuffer);
 }
 
+/** An answer's bytes: the head, then the body (left out for HEAD, RFC 9110 §9.3.2). */
+function encodeAnswer(answer: HttpAnswer, keepAlive: boolean, request?: HttpRequest): Uint8Array[] {
+	const headers: Array<[string, string]> = [...(answer.headers ?? [])];
+	const body = bodyBytes(answer.body);
+	const has = (name: string) => headers.some(([key]) => key.toLowerCase() === name);
+	if (answer.status === 426) headers.push(["Sec-WebSocket-Version", "13"]);
+	if (!has("content-type")) headers.push(["Content-Type", "text/plain; charset=utf-8"]);
+	headers.push(["Content-Length", String(body.length)]);
+	// RFC 9112 §9.6: "close" announces the end; an HTTP/1.0 peer that asked to keep the
+	// connection is told it is kept (§C.2.2).
+	if (!keepAlive) headers.push(["Connection", "close"]);
+	else if (request?.version === "HTTP/1.0") headers.push(["Connection", "keep-alive"]);
+	const head = encodeResponse(answer.status, headers);
+	return body.length && request?.method !== "HEAD" ? [head, body] : [head];
+}
+
 /** A request being answered: the route's exchange and the reader of its body. */
 interface Exchange {
 	request: HttpRequest;
@@ -92,13 +146,15 @@ interface Exchange {
 export class Client {
 	readonly id: number;
 	readonly remoteAddress: string | undefined;
-	readonly #server: WebSocketServer;
-	readonly #socket: Socket;
+	// (XS finds a private field by walking the class's fields in order: those every message
+	// reads come first.)
+	#phase: number = Phase.Request;
+	#protocol: ServerProtocol | undefined;
 	readonly #queue: WriteQueue;
+	readonly #socket: Socket;
+	readonly #server: WebSocketServer;
 	readonly #reader: HeadReader;
 	readonly #limits: Limits;
-	#protocol: ServerProtocol | undefined;
-	#phase: number = Phase.Request;
 	// No request is read any more; the connection ends once the answer is written.
 	#closeAfterFlush = false;
 	// Whether the application was told of this client (onConnect), so it is told of its end once.
@@ -110,17 +166,39 @@ export class Client {
 	#exchange: Exchange | undefined;
 	#outgoing: Uint8Array[] = [];
 	#serving = false;
-	// Keep-alive bookkeeping, in Date.now() milliseconds: when the current request (or the wait
-	// for the next one) began, when the peer was last heard, when a ping went out.
-	#requestSince = Date.now();
-	#lastHeard = Date.now();
+	// An answer is on its way out: once it is handed over, the wait for the next request begins.
+	#answering = false;
+	// Deadlines, in Date.now() milliseconds: when the current request (or the wait for the next
+	// one) began; when the request head being waited for began (the accept, or its first byte on
+	// a kept-alive connection; 0 while such a connection idles) and whether any byte of it came.
+	#requestSince: number;
+	#headSince: number;
+	#headBytes = false;
+	// Keep-alive: when the peer was last heard, when it last proved that it reads (the handshake,
+	// then each answered ping), when a ping went out.
+	#lastHeard: number;
+	#heard = 0;
+	#answeredAt = 0;
 	#pingSentAt = 0;
+	// Write progress: budgets granted (onWritable), as many as the last tick saw, and when bytes
+	// last went out or nothing waited.
+	#grants = 0;
+	#grantsSeen = 0;
+	#writeProgressAt: number;
+	// Lingering: since when, when its answer was all written, bytes read and dropped since (and
+	// as many as the last tick saw).
+	#lingerSince = 0;
+	#lingerAnsweredAt = 0;
+	#lingerRead = 0;
+	#lingerReadSeen = 0;
 
-	constructor(server: WebSocketServer, handle: Socket, id: number, limits: Limits) {
+	constructor(server: WebSocketServer, handle: Socket, id: number, limits: Limits, now: number) {
 		this.id = id;
+		this.#requestSince = this.#headSince = this.#lastHeard = this.#writeProgressAt = now;
 		this.#server = server;
 		this.#limits = limits;
-		this.#queue = new WriteQueue(limits.maxQueue);
+		// The SDK's TCP write() answers the budget left, and nothing when the peer is gone.
+		this.#queue = new WriteQueue(limits.maxQueue, undefined, true);
 		this.#reader = new HeadReader(limits.maxHead);
 		const client = this;
 		this.#socket = new TCP({
@@ -133,8 +211,9 @@ export class Client {
 				client.#receive(count);
 			},
 			onWritable(count: number) {
-				client.#queue.grant(count);
-				client.#flush();
+				client.#grants++;
+				// On lin every write is followed by one of these: nothing to do unless bytes wait.
+				if (client.#queue.grant(count) || client.#phase !== Phase.WebSocket) client.#flush();
 			},
 			onError() {
 				client.#transportEnded();
@@ -148,12 +227,13 @@ export class Client {
 		return this.#phase === Phase.WebSocket && this.#protocol!.state === State.Open;
 	}
 
-	/** Sends a whole message (a string as text, bytes as binary). Callable at any time: it is
-	 *  queued against the socket's write budget. False when the client is not open. */
-	send(data: Payload): boolean {
-		if (!this.open) return false;
-		this.#protocol!.send(data);
-		this.#process();
+	/** Sends a whole message: a string as text, bytes as binary (or as text with `binary` false:
+	 *  UTF-8 bytes, e.g. a text message received). Callable at any time: what the socket cannot
+	 *  take now waits in the client's queue. False when the client is not open. */
+	send(data: Payload, binary = typeof data !== "string"): boolean {
+		const protocol = this.#protocol;
+		if (this.#phase !== Phase.WebSocket || protocol!.state !== State.Open) return false;
+		protocol!.send(data, binary);
 		return true;
 	}
 
@@ -161,42 +241,165 @@ export class Client {
 	close(code: number = CloseCode.Normal, reason = ""): void {
 		if (!this.open) return;
 		this.#protocol!.close(code, reason);
-		this.#process();
 	}
 
-	/** Called by the server's keep-alive timer. */
-	tick(now: number, handshakeTimeout: number, pingInterval: number, pongTimeout: number): void {
-		if (this.#phase === Phase.Request) {
-			// A request too slow to arrive, an answer the peer does not take, or an idle kept-alive
-			// connection (RFC 9112 §9.5 lets a server close it at any time).
-			if (now - this.#requestSince >= handshakeTimeout) this.#drop();
+	/** Whether this connection waits for a request head: fresh, part of a head in, or idle
+	 *  between requests (nothing being read as a body, nothing being written). */
+	get pending(): boolean {
+		return this.#phase === Phase.Request && !this.#exchange && !this.#outgoing.length && this.#queue.queued === 0 && !this.#closeAfterFlush;
+	}
+
+	/** How readily this connection makes room for a new one (Tier; None: not at all). */
+	evictionTier(now: number): number {
+		if (this.pending) return !this.#headSince ? Tier.Idle : this.#headBytes ? Tier.PartialHead : Tier.Fresh;
+		if (this.#phase === Phase.Request && this.#exchange && !this.#outgoing.length && this.#queue.queued === 0 && now - this.#requestSince >= slowBody) return Tier.SlowBody;
+		return Tier.None;
+	}
+
+	/** Since when this connection has been waiting (admission closes the oldest first). */
+	get waitingSince(): number {
+		return this.pending && this.#headSince ? this.#headSince : this.#requestSince;
+	}
+
+	/** Closes the connection to make room for another: an idle one just closes (RFC 9112 §9.5),
+	 *  any other is told the server is busy. */
+	evict(): void {
+		if (this.pending && !this.#headSince) this.#drop();
+		else this.refuse(503, "too many connections, try again\n");
+	}
+
+	/** Answers `status` and closes (a connection over the limits, or a request too slow): the
+	 *  connection leaves the server's count at once, and lingers until the answer is out. */
+	refuse(status: number, text: string): void {
+		if (this.#phase !== Phase.Request) return;
+		this.#phase = Phase.Lingering;
+		this.#lingerSince = Date.now();
+		this.#input = undefined;
+		this.#exchange = undefined;
+		// RFC 9110 §10.2.3: how long to wait before trying again. (After whatever of an earlier
+		// answer is still queued.)
+		const headers: Array<[string, string]> = status === 503 ? [["Retry-After", "1"]] : [];
+		for (const piece of encodeAnswer({ status, headers, body: text }, false)) this.#outgoing.push(piece);
+		this.#server.lingering(this);
+		this.#flush();
+	}
+
+	/** Ends the connection at once, without a closing handshake (the server is stopping). */
+	destroy(): void {
+		this.#drop(CloseCode.GoingAway, "");
+	}
+
+	/** Called by the server's timer, once a second: every check that takes a clock. */
+	tick(now: number): void {
+		const phase = this.#phase;
+		if (phase === Phase.Closed) return;
+		const limits = this.#limits;
+		const queue = this.#queue;
+		// lin's TCP reports nothing after a failed write (tcp.c sets its error flag inside write()
+		// and its task returns early from then on): the missing budget is all there is to go by.
+		if (queue.failed) {
+			this.#drop(CloseCode.Abnormal, "write failed");
 			return;
 		}
-		if (this.#phase !== Phase.WebSocket) return;
+		if (phase === Phase.Lingering) {
+			// Closed once the answer is out and the peer has stopped sending (RFC 9112 §9.6's
+			// lingering close), for no longer than a head may take: a peer that trickles bytes
+			// on does not keep it open. Without the budget to answer, it closes then too.
+			const quiet = this.#lingerRead === this.#lingerReadSeen;
+			this.#lingerReadSeen = this.#lingerRead;
+			const answeredAt = this.#lingerAnsweredAt;
+			if (answeredAt ? (quiet && now - answeredAt >= lingerAfterAnswer) || now - answeredAt >= limits.headTimeout : now - this.#lingerSince >= limits.headTimeout) this.#release();
+			return;
+		}
+		// A peer that does not read: bytes wait, and no budget has come back for writeTimeout.
+		if ((queue.queued || this.#outgoing.length) && this.#grants === this.#grantsSeen) {
+			if (now - this.#writeProgressAt >= limits.writeTimeout) {
+				this.#drop(CloseCode.Abnormal, "the peer does not read");
+				return;
+			}
+		} else {
+			this.#grantsSeen = this.#grants;
+			this.#writeProgressAt = now;
+		}
+		if (phase === Phase.Request) {
+			this.#requestTick(now);
+			return;
+		}
 		const protocol = this.#protocol!;
+		// The peer was heard if bytes came since the last tick (no clock read per message).
+		if (protocol.bytesReceived !== this.#heard) {
+			this.#heard = protocol.bytesReceived;
+			this.#lastHeard = now;
+		}
 		if (this.#pingSentAt) {
-			if (now - this.#pingSentAt >= pongTimeout) {
+			if (now - this.#pingSentAt >= limits.pongTimeout) {
 				// RFC 6455 §7.1.7 allows failing the connection; a peer that does not answer
 				// pings will not take part in a closing handshake either.
 				this.#drop(CloseCode.Abnormal, "no pong");
 			}
-		} else if (pingInterval && protocol.state === State.Open && now - this.#lastHeard >= pingInterval) {
+		} else if (limits.pingInterval && protocol.state === State.Open && (now - this.#lastHeard >= limits.pingInterval || now - this.#answeredAt >= limits.pingInterval)) {
+			// A peer not heard from, or one that keeps sending but has not shown for as long
+			// that it reads what it is sent (its pong comes after everything before the ping).
 			this.#pingSentAt = now;
 			protocol.ping();
-			this.#process();
+		}
+	}
+
+	#requestTick(now: number) {
+		const limits = this.#limits;
+		// RFC 9110 §15.5.9: 408 for a request begun and not complete in time.
+		if (this.pending) {
+			if (!this.#headSince) {
+				if (now - this.#requestSince >= limits.handshakeTimeout) this.#drop(); // idle (RFC 9112 §9.5)
+			} else if (now - this.#headSince >= limits.headTimeout) {
+				if (this.#headBytes) this.refuse(408, "the request head did not come in time\n");
+				else this.#drop(); // nothing came at all
+			}
+			return;
+		}
+		// A body too slow to arrive, or an answer the peer does not take.
+		if (now - this.#requestSince >= limits.handshakeTimeout) {
+			if (this.#exchange && !this.#outgoing.length && this.#queue.queued === 0) this.refuse(408, "the request did not come in time\n");
+			else this.#drop();
 		}
 	}
 
 	#receive(count: number) {
-		if (this.#phase === Phase.Closed) return;
-		const buffer = this.#socket.read(count) as ArrayBuffer;
-		const bytes = new Uint8Array(buffer);
-		this.#lastHeard = Date.now();
-		if (this.#phase === Phase.WebSocket) {
-			this.#protocol!.receiveData(bytes);
-			this.#process();
+		const phase = this.#phase;
+		if (phase === Phase.WebSocket) {
+			// Into the server's one read buffer, a piece at a time: the core unmasks in place and
+			// delivers views of it, so a message that comes whole is never copied.
+			const server = this.#server;
+			const buffer = server.readBuffer;
+			const protocol = this.#protocol!;
+			const socket = this.#socket;
+			while (count > 0 && this.#phase === Phase.WebSocket) {
+				const size = count < buffer.length ? count : buffer.length;
+				socket.read(size === buffer.length ? buffer : server.readView(size));
+				count -= size;
+				protocol.receiveData(buffer, size);
+			}
+			if (this.#closeAfterFlush) this.#flush();
 			return;
 		}
+		if (phase === Phase.Closed) return;
+		if (phase === Phase.Lingering) {
+			// Read and dropped: unread bytes would turn the close into a reset.
+			const server = this.#server;
+			this.#lingerRead += count;
+			while (count > 0) {
+				const size = count < server.readBuffer.length ? count : server.readBuffer.length;
+				this.#socket.read(server.readView(size));
+				count -= size;
+			}
+			return;
+		}
+		if (!this.#exchange) {
+			// The first byte of the next head starts its deadline.
+			if (!this.#headSince) this.#headSince = Date.now();
+			this.#headBytes = true;
+		}
+		const bytes = new Uint8Array(this.#socket.read(count) as ArrayBuffer);
 		if (this.#closeAfterFlush && !this.#exchange) return; // answered for the last time: the rest is ignored
 		const input = this.#input ? concatBytes(this.#input, bytes) : bytes;
 		// Pipelined requests wait while an answer goes out; a peer that keeps sending without
@@ -216,8 +419,8 @@ export class Client {
 		if (this.#serving) return;
 		this.#serving = true;
 		try {
-			// A body is read on even while an answer goes out: only the body a 413 left to discard
-			// can be in that position, since a request is parsed after the previous answer is queued.
+			// A body is read as it comes; the next request is parsed once the answer to this one is
+			// queued.
 			while (this.#input && this.#phase === Phase.Request && (this.#exchange || (!this.#outgoing.length && !this.#closeAfterFlush))) {
 				const bytes = this.#input;
 				this.#input = undefined;
@@ -285,24 +488,16 @@ export class Client {
 			return;
 		}
 		if (used < bytes.length) this.#input = bytes.subarray(used);
-		if (reader.tooLarge && !this.#closeAfterFlush) {
-			// RFC 9110 §15.5.14: 413, and the connection closes; the rest of the body is read and
-			// dropped first (below), so that the close does not reset the connection under the
-			// answer.
-			this.#respond({ status: 413, body: `the body is over ${this.#limits.maxBody} bytes\n` }, false);
-			reader.discard();
-			this.#input = undefined;
-			if (used < bytes.length) this.#readBody(current, bytes.subarray(used));
+		if (reader.tooLarge) {
+			// RFC 9110 §15.5.14: 413, and the connection closes. What still comes of the body is
+			// read and dropped while the answer goes out, so that the close does not reset the
+			// connection under it; a peer that stops sending (or never sent the body) is not
+			// waited for.
+			this.refuse(413, `the body is over ${this.#limits.maxBody} bytes\n`);
 			return;
 		}
 		if (!reader.done) return;
 		this.#exchange = undefined;
-		if (this.#closeAfterFlush) {
-			// A discarded body is over: whatever follows is not read.
-			this.#input = undefined;
-			this.#flush();
-			return;
-		}
 		const answer = exchange.end();
 		this.#respond(answer, current.keepAlive, current.request);
 	}
@@ -323,48 +518,43 @@ export class Client {
 			return;
 		}
 		// The core validates the upgrade itself and answers 400, 405 or 426 when it is wrong.
-		const protocol = new ServerProtocol({ random: noRandom, maxMessage: server.maxMessage, subprotocols: server.subprotocols });
+		const client = this;
+		const onMessage = server.options.onMessage;
+		const queue = this.#queue;
+		const socket = this.#socket;
+		const readBuffer = server.readBuffer.buffer;
+		const handler: ProtocolHandler = {
+			// The core's bytes: written at once when the budget allows, else queued (a view of the
+			// shared read buffer is copied first, since the next read reuses it).
+			write(bytes: Uint8Array) {
+				if (client.#phase === Phase.WebSocket && !queue.send(bytes, socket, readBuffer)) client.#queueFull();
+			},
+			// (Nothing is delivered once the connection is released: #release stops the core.)
+			message: onMessage ? (bytes: Uint8Array, binary: boolean) => onMessage(client, bytes, binary) : () => {},
+			event(event: ProtocolEvent) {
+				client.#event(event);
+			},
+		};
+		const protocol = new ServerProtocol({ random: noRandom, maxMessage: server.maxMessage, subprotocols: server.subprotocols, handler });
 		this.#protocol = protocol;
 		this.#phase = Phase.WebSocket;
 		const rest = this.#input;
 		this.#input = undefined;
 		protocol.receiveRequest(request, rest);
-		this.#process();
+		if (this.#closeAfterFlush) this.#flush();
 	}
 
-	// Queues an answer: the head, then the body (left out for HEAD, RFC 9110 §9.3.2).
+	// Queues an answer.
 	#respond(answer: HttpAnswer, keepAlive: boolean, request?: HttpRequest) {
-		const headers: Array<[string, string]> = [...(answer.headers ?? [])];
-		const body = bodyBytes(answer.body);
-		const has = (name: string) => headers.some(([key]) => key.toLowerCase() === name);
-		if (answer.status === 426) headers.push(["Sec-WebSocket-Version", "13"]);
-		if (!has("content-type")) headers.push(["Content-Type", "text/plain; charset=utf-8"]);
-		headers.push(["Content-Length", String(body.length)]);
-		// RFC 9112 §9.6: "close" announces the end; an HTTP/1.0 peer that asked to keep the
-		// connection is told it is kept (§C.2.2).
-		if (!keepAlive) headers.push(["Connection", "close"]);
-		else if (request?.version === "HTTP/1.0") headers.push(["Connection", "keep-alive"]);
-		this.#outgoing.push(encodeResponse(answer.status, headers));
-		if (body.length && request?.method !== "HEAD") this.#outgoing.push(body);
+		for (const piece of encodeAnswer(answer, keepAlive, request)) this.#outgoing.push(piece);
+		this.#answering = true;
 		if (!keepAlive) this.#closeAfterFlush = true;
 		this.#flush();
 	}
 
-	// Moves what the core produced to the socket and acts on its events, until it has nothing
-	// more: acting on an event (accept, an echo from onMessage) can produce more of both.
-	#process() {
-		const protocol = this.#protocol!;
-		for (;;) {
-			for (const bytes of protocol.dataToSend()) if (!this.#enqueue(bytes)) return;
-			const events = protocol.eventsReceived();
-			if (!events.length) break;
-			for (const event of events) this.#event(event);
-		}
-		if (protocol.shouldCloseTransport) this.#closeAfterFlush = true;
-		this.#flush();
-	}
-
+	// What the core reports, as it happens (within receiveData, accept, fail...).
 	#event(event: ProtocolEvent) {
+		if (this.#phase === Phase.Closed) return;
 		const server = this.#server;
 		switch (event.type) {
 			case "request":
@@ -372,27 +562,29 @@ export class Client {
 				break;
 			case "open":
 				this.#wasOpen = true;
+				this.#answeredAt = Date.now();
 				// libyimmo's echo example greets each new session ("Hello!") before anything else.
 				if (server.greeting) this.#protocol!.send(server.greeting);
 				server.clientOpened(this);
 				break;
-			case "message":
-				server.options.onMessage?.(this, event.data);
-				break;
 			case "pong":
+				// The peer has read everything up to the ping (no clock read per pong).
+				if (this.#pingSentAt) this.#answeredAt = this.#pingSentAt;
 				this.#pingSentAt = 0;
 				break;
 			case "close":
 				this.#closed(event.code, event.reason);
 				break;
+			case "closeTransport":
+				// Closed once what is queued has been written (the caller flushes).
+				this.#closeAfterFlush = true;
+				break;
 		}
 	}
 
-	#enqueue(bytes: Uint8Array): boolean {
-		if (this.#queue.push(bytes)) return true;
-		// The client does not read what it is sent: it is dropped before it exhausts memory.
+	// The client does not read what it is sent: it is dropped before it exhausts memory.
+	#queueFull() {
 		this.#drop(CloseCode.Abnormal, "send queue full");
-		return false;
 	}
 
 	// Tops the write queue up from the answer bytes, as far as its bound allows.
@@ -418,9 +610,13 @@ export class Client {
 		const queue = this.#queue;
 		for (;;) {
 			this.#pump();
-			queue.flush((bytes) => socket.write(bytes));
+			queue.flush(socket);
 			// Keep going while the budget lasts and the queue could take more of the answer.
 			if (!this.#outgoing.length || queue.queued >= this.#limits.maxQueue) break;
+		}
+		if (this.#phase === Phase.Lingering) {
+			if (!this.#outgoing.length && queue.queued === 0 && !this.#lingerAnsweredAt) this.#lingerAnsweredAt = Date.now();
+			return;
 		}
 		if (this.#phase !== Phase.Request) {
 			if (this.#closeAfterFlush && queue.queued === 0) this.#release();
@@ -433,15 +629,19 @@ export class Client {
 		}
 		// The answer is handed over: the wait for the next request begins, and any pipelined
 		// request already received is read now.
-		if (!this.#exchange) this.#requestSince = Date.now();
+		if (this.#answering && !this.#exchange) {
+			this.#answering = false;
+			const now = Date.now();
+			this.#requestSince = now;
+			this.#headSince = this.#input ? now : 0;
+			this.#headBytes = this.#input !== undefined;
+		}
 		if (this.#input && !this.#serving) this.#serve();
 	}
 
 	#transportEnded() {
-		if (this.#phase === Phase.WebSocket) {
-			this.#protocol!.receiveEof();
-			for (const event of this.#protocol!.eventsReceived()) this.#event(event);
-		}
+		// The core reports the end (a close event: 1006 unless the handshake was over).
+		if (this.#phase === Phase.WebSocket) this.#protocol!.receiveEof();
 		this.#release();
 	}
 
@@ -462,6 +662,8 @@ export class Client {
 		if (this.#phase === Phase.Closed) return;
 		this.#closed(CloseCode.Abnormal, "");
 		this.#phase = Phase.Closed;
+		// Nothing more is parsed, even when this comes from within the core's own call.
+		this.#protocol?.receiveEof();
 		this.#queue.clear();
 		this.#outgoing = [];
 		this.#input = undefined;
@@ -476,15 +678,24 @@ export class WebSocketServer {
 	readonly path: string;
 	readonly maxClients: number;
 	readonly maxConnections: number;
+	readonly maxPending: number;
 	readonly maxMessage: number;
 	readonly subprotocols: string[];
 	readonly routes: readonly HttpRoute[];
 	readonly greeting: string;
+	/** What every WebSocket connection reads into (made at run time: a preloaded module's
+	 *  buffers are read-only). */
+	readonly readBuffer: Uint8Array;
+	// The last view of the read buffer's first n bytes (socket.read(view) reads exactly a view's
+	// length): a stream of same-sized messages reads without allocating.
+	#readView: Uint8Array | undefined;
 	/** What routes see of the server (wsserver/route ServerView). */
 	readonly view: ServerView;
 	readonly #listener: InstanceType<typeof Listener>;
 	readonly #connections = new Set<Client>();
 	readonly #clients = new Set<Client>();
+	// Refused connections on their way out (Client.refuse), not counted among the connections.
+	readonly #lingering = new Set<Client>();
 	readonly #timer: Timer;
 	readonly #limits: Limits;
 	#nextId = 1;
@@ -494,28 +705,32 @@ export class WebSocketServer {
 		this.path = options.path ?? "/ws";
 		this.maxClients = options.maxClients ?? 8;
 		this.maxConnections = options.maxConnections ?? this.maxClients + 4;
+		// A burst of upgrades up to maxClients still fits the share of waiting connections.
+		this.maxPending = Math.min(options.maxPending ?? this.maxClients, this.maxConnections);
 		this.maxMessage = options.maxMessage ?? 16384;
 		this.subprotocols = options.subprotocols ?? [];
 		this.routes = options.routes ?? [];
 		this.greeting = options.greeting ?? "";
-		this.#limits = {
+		this.readBuffer = new Uint8Array(options.readBuffer ?? 1536);
+		const handshakeTimeout = options.handshakeTimeout ?? 10_000;
+		this.#limits = Object.freeze({
 			maxHead: options.maxHead ?? 2048,
 			maxBody: options.maxBody ?? 4096,
 			maxQueue: options.maxQueue ?? 2 * this.maxMessage + 1024,
-		};
-		const handshakeTimeout = options.handshakeTimeout ?? 10_000;
-		const pingInterval = options.pingInterval ?? 30_000;
-		const pongTimeout = options.pongTimeout ?? 10_000;
+			handshakeTimeout,
+			headTimeout: Math.min(options.headTimeout ?? 3000, handshakeTimeout),
+			writeTimeout: options.writeTimeout ?? 10_000,
+			pingInterval: options.pingInterval ?? 30_000,
+			pongTimeout: options.pongTimeout ?? 10_000,
+		});
 		const server = this;
 		const startedAt = Date.now();
 		const limits = Object.freeze({
 			maxClients: this.maxClients,
 			maxConnections: this.maxConnections,
+			maxPending: this.maxPending,
 			maxMessage: this.maxMessage,
 			...this.#limits,
-			handshakeTimeout,
-			pingInterval,
-			pongTimeout,
 		});
 		this.view = {
 			path: this.path,
@@ -535,13 +750,22 @@ export class WebSocketServer {
 				while (requests--) server.#accept(this.read() as unknown as Socket);
 			},
 		});
-		// One timer for all connections: request deadlines and keep-alive.
-		const period = Math.max(100, Math.min(1000, handshakeTimeout, pingInterval || 1000, pongTimeout));
+		// One timer for all connections: every check that needs a clock runs here, none per message.
+		const { headTimeout, writeTimeout, pingInterval, pongTimeout } = this.#limits;
+		const period = Math.max(100, Math.min(1000, handshakeTimeout, headTimeout, writeTimeout, pingInterval || 1000, pongTimeout));
 		this.#timer = Timer.repeat(() => {
 			const now = Date.now();
-			for (const client of [...this.#connections]) client.tick(now, handshakeTimeout, pingInterval, pongTimeout);
+			for (const client of [...this.#connections]) client.tick(now);
+			for (const client of [...this.#lingering]) client.tick(now);
 		}, period);
 		trace(`wsserver: listening on port ${options.port}, WebSocket at ${this.path}\n`);
+	}
+
+	/** A view of the read buffer's first `size` bytes. */
+	readView(size: number): Uint8Array {
+		let view = this.#readView;
+		if (view?.length !== size) this.#readView = view = this.readBuffer.subarray(0, size);
+		return view;
 	}
 
 	/** The clients whose WebSocket is open. */
@@ -561,6 +785,7 @@ export class WebSocketServer {
 		// The SDK's listeners have close() (modules/io/socket/*/listener.js); its typings omit it.
 		(this.#listener as unknown as { close(): void }).close();
 		for (const client of [...this.#clients]) client.close(CloseCode.GoingAway, "server stopping");
+		for (const client of [...this.#lingering]) client.destroy();
 	}
 
 	canAcceptClient(): boolean {
@@ -580,17 +805,60 @@ export class WebSocketServer {
 	released(client: Client) {
 		this.#connections.delete(client);
 		this.#clients.delete(client);
+		this.#lingering.delete(client);
 	}
 
+	lingering(client: Client) {
+		this.#connections.delete(client);
+		this.#clients.delete(client);
+		this.#lingering.add(client);
+	}
+
+	// Admission. Memory is bounded (maxConnections), and no peer keeps others out by being slow:
+	// connections waiting for a request head hold at most maxPending places, and when there is no
+	// room an idle connection or a begun head (the oldest first) makes way before a fresh one.
 	#accept(handle: Socket) {
-		// Bounded memory: beyond the WebSocket clients, a few connections may be reading a
-		// request (plain HTTP, or an upgrade that will be refused with 503).
-		if (this.#connections.size >= this.maxConnections) {
-			const socket = new TCP({ from: handle });
-			socket.close();
+		const now = Date.now();
+		const connections = this.#connections;
+		let pending = 0;
+		for (const client of connections) if (client.pending) pending++;
+		const pendingFull = pending >= this.maxPending;
+		if (pendingFull || connections.size >= this.maxConnections) {
+			const victim = this.#victim(now, pendingFull);
+			if (victim) victim.evict();
+			else {
+				this.#refuse(handle, now);
+				return;
+			}
+		}
+		connections.add(new Client(this, handle, this.#nextId++, this.#limits, now));
+	}
+
+	// The connection to close for a new one, by Tier, the oldest first; only one that waits for
+	// a head when that share is full.
+	#victim(now: number, waitingOnly: boolean): Client | undefined {
+		let victim: Client | undefined;
+		let victimTier = Tier.None;
+		let victimSince = 0;
+		for (const client of this.#connections) {
+			const tier = client.evictionTier(now);
+			if (tier === Tier.None || (waitingOnly && tier === Tier.SlowBody)) continue;
+			const since = client.waitingSince;
+			if (!victim || tier < victimTier || (tier === victimTier && since < victimSince)) {
+				victim = client;
+				victimTier = tier;
+				victimSince = since;
+			}
+		}
+		return victim;
+	}
+
+	#refuse(handle: Socket, now: number) {
+		// Refusals on their way out are bounded too: past that, memory comes before manners.
+		if (this.#lingering.size >= 2 * this.maxConnections) {
+			new TCP({ from: handle }).close();
 			return;
 		}
-		const client = new Client(this, handle, this.#nextId++, this.#limits);
-		this.#connections.add(client);
+		new Client(this, handle, this.#nextId++, this.#limits, now).refuse(503, "too many connections, try again\n");
 	}
 }

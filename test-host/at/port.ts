@@ -1,8 +1,7 @@
-// A serial port or pseudo-terminal as AT host software opens it: raw mode, a baud rate, bytes in
-// and out. Linux only (stty sets the line; a pty ignores the rate).
-import { execFileSync } from "node:child_process";
-import fs from "node:fs";
-import tty from "node:tty";
+// A serial port or pseudo-terminal as AT host software opens it: a baud rate, 8N1, no flow
+// control, bytes in and out. Through the npm `serialport` package, which sets the line natively
+// on Linux, macOS and Windows (a pty takes any rate and ignores it).
+import { SerialPort } from "serialport";
 
 export interface AtPort {
 	write(bytes: Uint8Array): Promise<void>;
@@ -11,35 +10,58 @@ export interface AtPort {
 	close(): void;
 }
 
-export function openPort(path: string, baud = 115200): AtPort {
-	try {
-		execFileSync("stty", ["-F", path, String(baud), "raw", "-echo"], { stdio: "ignore" });
-	} catch {
-		// A pty may refuse an odd rate; a real port that refuses fails below when it says nothing.
-	}
-	const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
-	if (!tty.isatty(fd)) {
-		fs.closeSync(fd);
-		throw new Error(`${path} is not a serial port or terminal`);
-	}
-	const stream = new tty.ReadStream(fd);
-	stream.setRawMode(true);
+/** A port that could not be opened, with the system's reason. */
+export class PortError extends Error {
+	override name = "PortError";
+}
+
+/** Opens the port; rejects with the system's reason when it cannot (no such port, in use...). */
+export async function openPort(path: string, baud = 115200): Promise<AtPort> {
+	const port = new SerialPort({ path, baudRate: baud, dataBits: 8, parity: "none", stopBits: 1, rtscts: false, autoOpen: false });
+	// serialport's reasons read "Error: No such file or directory, cannot open PATH".
+	await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(new PortError(error.message.replace(/^Error: /, ""))) : resolve())));
 	const listeners: Array<(bytes: Buffer) => void> = [];
-	stream.on("data", (chunk: Buffer) => {
+	port.on("data", (chunk: Buffer) => {
 		for (const listener of listeners) listener(chunk);
 	});
-	stream.on("error", () => {});
+	// A port that goes away (a board unplugged, socat ended) shows up as missing replies, which
+	// the session reports with what did come.
+	port.on("error", () => {});
 	return {
 		write(bytes) {
 			return new Promise((resolve, reject) => {
-				(stream as unknown as NodeJS.WritableStream).write(Buffer.from(bytes), (error?: Error | null) => (error ? reject(error) : resolve()));
+				port.write(Buffer.from(bytes), (error) => (error ? reject(error) : resolve()));
 			});
 		},
 		onData(listener) {
 			listeners.push(listener);
 		},
 		close() {
-			stream.destroy();
+			if (port.isOpen) port.close(() => {});
 		},
 	};
+}
+
+export interface PortDescription {
+	path: string;
+	/** USB vendor and product ids (hex, as the system reports them), for USB adapters. */
+	vendorId?: string;
+	productId?: string;
+	manufacturer?: string;
+	serialNumber?: string;
+}
+
+/** The serial ports the system reports, USB adapters (where a board usually is) first. */
+export async function listPorts(): Promise<PortDescription[]> {
+	const ports = await SerialPort.list();
+	return ports
+		.map(({ path, vendorId, productId, manufacturer, serialNumber }) => ({ path, vendorId, productId, manufacturer, serialNumber }))
+		.sort((a, b) => Number(!a.vendorId) - Number(!b.vendorId) || a.path.localeCompare(b.path, "en", { numeric: true }));
+}
+
+/** One line per port: path, then USB vendor:product and who made it, where known. */
+export function describePort(port: PortDescription): string {
+	const usb = port.vendorId ? `USB ${port.vendorId}:${port.productId ?? "?"}` : "";
+	const details = [usb, port.manufacturer, port.serialNumber && `serial ${port.serialNumber}`].filter(Boolean).join(", ");
+	return details ? `${port.path}  ${details}` : port.path;
 }

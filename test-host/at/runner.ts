@@ -88,7 +88,7 @@ export function report(file: string, result: RunResult): string {
 export async function runScripts(files: string[], portPath: string, options: RunOptions & { baud?: number } = {}): Promise<RunResult[]> {
 	const results: RunResult[] = [];
 	for (const file of files) {
-		const port = openPort(portPath, options.baud);
+		const port = await openPort(portPath, options.baud);
 		try {
 			results.push(await runScriptFile(file, port, options));
 		} finally {

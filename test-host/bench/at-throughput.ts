@@ -22,9 +22,9 @@ const sizes = option("sizes", "1024,4096").split(",").map(Number);
 
 const server = await startEchoServer();
 const target = await startTarget({ serial: true, config: { atBaud: baud } });
-const port = openPort(target.serialPath!, baud);
-const at = new AtSession(port, { timeout: 30_000 });
+let at: AtSession | undefined;
 try {
+	at = new AtSession(await openPort(target.serialPath!, baud), { timeout: 30_000 });
 	await at.send("ATE0\r\n");
 	await at.drain(300);
 	await at.send(`AT+WSCFG=0,60,120,16384\r\n`);
@@ -67,7 +67,7 @@ try {
 	await at.send("AT+WSCLOSE=0\r\n");
 	await at.expect("\r\nOK\r\n");
 } finally {
-	at.close();
+	at?.close();
 	await target.stop();
 	await server.close();
 }

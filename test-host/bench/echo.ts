@@ -4,10 +4,10 @@
 //   npm run bench:echo                       sim, the default matrix
 //   TARGET=lin npm run bench:echo            the mcconfig build under mcsim
 //   npm run bench:echo -- --seconds 5 --sizes 16,1024 --clients 1,10
-import fs from "node:fs";
 import os from "node:os";
 import WebSocket from "ws";
 import { startTarget, type Target } from "../harness/target.ts";
+import { cpuMilliseconds } from "./cpu.ts";
 
 interface Options {
 	seconds: number;
@@ -25,18 +25,6 @@ function parseOptions(argv: string[]): Options {
 		else throw new Error(`unknown option ${argv[i - 1]}`);
 	}
 	return options;
-}
-
-/** User + system CPU time of a process, in milliseconds (Linux /proc). */
-function cpuMilliseconds(pid: number | undefined): number | undefined {
-	if (!pid) return undefined;
-	try {
-		const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-		const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14, 15)
-		return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
-	} catch {
-		return undefined;
-	}
 }
 
 function percentile(sorted: number[], p: number): number {

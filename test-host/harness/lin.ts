@@ -64,6 +64,9 @@ export async function startLinTarget(options: TargetOptions): Promise<LinTarget>
 	const manifest = options.manifest ?? path.join(projectRoot, "manifest.json");
 	const defaults = manifestConfig(manifest);
 	const config: Record<string, string | number | boolean> = { ...options.config };
+	// LIN_WS_PORT moves every lin run of this process tree to another port (its own builds and its
+	// own port lock), so that two checkouts on one machine can run their lin tests side by side.
+	if (config.wsPort === undefined && process.env.LIN_WS_PORT) config.wsPort = Number(process.env.LIN_WS_PORT);
 	const port = Number(config.wsPort ?? defaults.wsPort ?? 8080);
 	const role = String(config.role ?? defaults.role ?? "server");
 

@@ -125,7 +125,7 @@ export async function startProfile(profile: Profile, options: { heap?: number; e
 		const mcsim = await startMcsim(build.mcSo, { port: wsPort, ready: listeningPattern, serialPath: pair.host, cleanup: release });
 		const ready = await mcsim.waitForLog(probeReady, 10_000);
 		const probeCost = Number(probeReady.exec(ready)![1]);
-		const port = openPort(pair.host);
+		const port = await openPort(pair.host);
 		const at = new AtSession(port, { timeout: 20_000 });
 		await at.send("ATE0\r\n");
 		await at.drain(300);

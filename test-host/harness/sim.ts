@@ -77,9 +77,13 @@ export async function startSimTarget(options: TargetOptions): Promise<Target> {
 		},
 	};
 	try {
-		// The server role says it listens; the client role says it connects.
+		// The server role says it listens; the client roles say they connect.
 		// Generous: a loaded CI machine compiles the firmware's TypeScript slowly on a cold cache.
-		await log.waitFor(options.config?.role === "client" ? /^wsclient: / : /^wsserver: listening on port \d+/, 60_000);
+		const role = options.config?.role;
+		await log.waitFor(role === "client" ? /^wsclient: / : role === "socketio" ? /^socketio: / : /^wsserver: listening on port \d+/, 60_000);
+		// The CLI's last start-up line: the AT console's port is open, so nothing a test sends is
+		// lost (opening a serial port discards what waited in it).
+		await log.waitFor(/^AT console /, 60_000);
 	} catch (error) {
 		await target.stop().catch(() => {});
 		throw new Error(`the sim target did not start: ${(error as Error).message}\n${log.lines.join("\n")}`);

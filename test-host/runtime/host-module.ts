@@ -2,6 +2,7 @@
 // (test-host/runtime/modules/*.ts). A host module is a factory: given the realm's services it
 // returns the module's exports (`default` and named ones), built so that firmware sees objects of
 // its own realm.
+import type { Readable, Writable } from "node:stream";
 import type vm from "node:vm";
 
 export interface RealmServices {
@@ -31,6 +32,12 @@ export interface RealmServices {
 export interface HostOptions {
 	/** The AT console's serial device: a path (pty or real port), or "stdio" for the terminal. */
 	serialDevice?: string;
+	/** What the device "stdio" reads and writes: the CLI's terminal console (its keys already
+	 *  translated), by default this process's stdin and stdout with bytes unchanged. */
+	stdio?: { input: Readable; output: Writable };
+	/** Told when firmware opens a serial port: `opened` resolves once the port takes bytes, or
+	 *  rejects with the reason it cannot be opened. */
+	onSerialOpen?(device: string, opened: Promise<void>): void;
 	/** Where `preference` and files persist between runs (a folder). */
 	dataDirectory?: string;
 }

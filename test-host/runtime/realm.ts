@@ -84,7 +84,10 @@ export class FirmwareRealm {
 		this.manifest = resolveManifest(manifestPath, options.platform ?? "lin");
 		this.config = { ...this.manifest.config, ...(options.config ?? {}) };
 		this.aborted = new Promise((resolve) => (this.#resolveAborted = resolve));
-		this.context = vm.createContext({ __traceSink: (text: string) => this.#trace(text) }, { name: "firmware" });
+		this.context = vm.createContext(
+			{ __traceSink: (text: string) => this.#trace(text), __abortSink: (reason: string) => this.abort(reason) },
+			{ name: "firmware" },
+		);
 		installGlobals(this.context);
 
 		const realm = this;

@@ -28,6 +28,7 @@ const sdkManifests: Record<string, string[]> = {
 	"$(MODULES)/files/preference/manifest.json": ["preference"],
 	"$(MODULES)/base/instrumentation/manifest.json": ["instrumentation"],
 	"$(MODULES)/base/debug/manifest.json": ["debug"],
+	"$(MODULES)/data/text/decoder/manifest.json": ["text/decoder"],
 };
 
 /** SDK module files a manifest may name directly under its own key. */
@@ -47,6 +48,7 @@ const hostModules: Record<string, () => Promise<{ default: HostModuleFactory }>>
 	"crypt": () => import("./modules/crypt.ts"),
 	"logical": () => import("./modules/logical.ts"),
 	"rng": () => import("./modules/rng.ts"),
+	"text/decoder": () => import("./modules/textdecoder.ts"),
 	"preference": () => import("./modules/preference.ts"),
 	"embedded:io/socket/tcp": () => import("./modules/tcp.ts"),
 	"embedded:io/socket/listener": () => import("./modules/listener.ts"),

@@ -1,8 +1,8 @@
 // Evaluated inside the firmware realm (not a module): the built-in extensions XS has and V8 lacks,
 // written after the XS sources (xs/sources/xsString.c, xsDataView.c, xsMath.c, xsGlobal.c) so
 // that firmware code fails here where it would fail on the chip.
-// `__traceSink` is handed in by the realm and removed again below.
-(function (traceSink) {
+// `__traceSink` and `__abortSink` are handed in by the realm and removed again below.
+(function (traceSink, abortSink) {
 	"use strict";
 	const define = (target, name, value) =>
 		Object.defineProperty(target, name, { value, writable: true, configurable: true, enumerable: false });
@@ -122,5 +122,114 @@
 	for (const name of ["left", "center", "right"])
 		define(trace, name, (message) => traceSink(typeof message === "string" ? message + "\n" : "<binary>\n"));
 	define(globalThis, "trace", trace);
-})(globalThis.__traceSink);
+
+	// XS's stack is small (mcconfig's default, 384 slots on lin and ESP32; 256 on ESP8266), and
+	// JSON.parse and JSON.stringify recurse on it a level of nesting at a time. Running out of it
+	// is no exception firmware can catch: XS prints "stack overflow (-1)!" and aborts the VM with
+	// "XS abort: JavaScript stack overflow". V8's stack is far deeper, so without this the host
+	// would answer what stops the board.
+	// Measured on lin (SDK 8.2.3, debug build): from a timer callback JSON.parse survives 346
+	// nested arrays or 172 objects and JSON.stringify 341 arrays or 86 objects, i.e. a level costs
+	// about 1 slot for an array, 2 (parse) or 4 (stringify) for an object. From the server's
+	// request path (onReadable ... a route's end()) JSON.parse survived 204 arrays or 102 objects
+	// and the echo's JSON.stringify 53 objects: about 205 slots are left there. That path is where
+	// firmware meets peer data, so the host allows that much.
+	const jsonStackSlots = 205;
+	const jsonParse = JSON.parse;
+	const jsonStringify = JSON.stringify;
+
+	function overflow() {
+		abortSink("JavaScript stack overflow");
+		// The VM is stopped; this only unwinds the host's stack.
+		throw new RangeError("stack overflow");
+	}
+
+	// The slots the deepest path of nesting in text[0, end) takes: strings are skipped, brackets
+	// counted (XS recurses as it reads, so an unclosed bracket costs as much as a closed one).
+	function parseSlots(text, end) {
+		const open = [];
+		let slots = 0;
+		let most = 0;
+		for (let i = 0; i < end; i++) {
+			const c = text.charCodeAt(i);
+			if (c === 0x22) {
+				for (i++; i < end; i++) {
+					const d = text.charCodeAt(i);
+					if (d === 0x5c) i++;
+					else if (d === 0x22) break;
+				}
+			} else if (c === 0x5b || c === 0x7b) {
+				const cost = c === 0x5b ? 1 : 2;
+				open.push(cost);
+				slots += cost;
+				if (slots > most) most = slots;
+			} else if ((c === 0x5d || c === 0x7d) && open.length) slots -= open.pop();
+		}
+		return most;
+	}
+
+	// How far XS reads invalid JSON before it throws. V8 says where it stopped only for some
+	// errors; otherwise this is the longest prefix V8 finds merely unfinished (a prefix of an
+	// unfinished text is unfinished too, so a binary search finds it).
+	function readBeforeFailing(text) {
+		const stoppedAt = (length) => {
+			try {
+				jsonParse(text.slice(0, length));
+				return length;
+			} catch (error) {
+				if (/Unexpected end of JSON input/.test(error.message)) return length;
+				const position = /at position (\d+)/.exec(error.message);
+				return position ? Number(position[1]) : -1;
+			}
+		};
+		const stopped = stoppedAt(text.length);
+		if (stopped >= 0) return Math.min(text.length, stopped + 1);
+		let low = 0;
+		let high = text.length;
+		while (low < high) {
+			const middle = (low + high + 1) >> 1;
+			if (stoppedAt(middle) === middle) low = middle;
+			else high = middle - 1;
+		}
+		return Math.min(text.length, low + 1);
+	}
+
+	define(JSON, "parse", function parse(text, reviver) {
+		const source = String(text);
+		let value;
+		let failure;
+		try {
+			value = jsonParse(source);
+		} catch (error) {
+			failure = error;
+		}
+		if (parseSlots(source, failure === undefined ? source.length : readBeforeFailing(source)) > jsonStackSlots) overflow();
+		if (failure !== undefined) throw failure;
+		return typeof reviver === "function" ? jsonParse(source, reviver) : value;
+	});
+
+	// The slots the deepest path of a value takes in JSON.stringify (a cycle is left to V8, which
+	// throws a TypeError, as XS does); the walk stops once past the limit.
+	function stringifySlots(value, ancestors, slots) {
+		if (typeof value !== "object" || value === null || ancestors.has(value)) return slots;
+		const array = Array.isArray(value);
+		slots += array ? 1 : 4;
+		if (slots > jsonStackSlots) return slots;
+		ancestors.add(value);
+		let most = slots;
+		for (const key of array ? value.keys() : Object.keys(value)) {
+			const deepest = stringifySlots(value[key], ancestors, slots);
+			if (deepest > most) most = deepest;
+			if (most > jsonStackSlots) break;
+		}
+		ancestors.delete(value);
+		return most;
+	}
+
+	define(JSON, "stringify", function stringify(value, replacer, space) {
+		if (stringifySlots(value, new Set(), 0) > jsonStackSlots) overflow();
+		return jsonStringify(value, replacer, space);
+	});
+})(globalThis.__traceSink, globalThis.__abortSink);
 delete globalThis.__traceSink;
+delete globalThis.__abortSink;

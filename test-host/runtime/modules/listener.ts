@@ -59,7 +59,9 @@ function makeListener(realm: RealmServices) {
 				handle.close();
 				throw realmError(realm, "Error", "bind socket failed");
 			}
-			const server = net.createServer({ pauseOnConnect: true });
+			// Half-open, as a kernel socket is: the peer's FIN does not end this side (lin writes on
+			// after it until firmware closes). No read-ahead (tcp.ts reads as lin's readBuf allows).
+			const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true, highWaterMark: 0 });
 			const state: ListenerState = { server, pending: [], onReadable, reportScheduled: false };
 			server.on("error", () => {});
 			server.listen(handle);

@@ -1,16 +1,16 @@
 // "embedded:io/serial" on Node, after the SDK's lin serial (modules/io/serial/lin/serial.c):
 // - options {device, baud, format, onReadable, onWritable, onError}; the chip's {port, receive,
 //   transmit, baud} are accepted too and then the device is the run's host option serialDevice;
-// - the device is a path (a socat pty, a real port) opened as a terminal in raw mode, or "stdio"
-//   for this process's terminal (stdin raw when it is a TTY, stdout);
+// - the device is a serial port or pseudo-terminal, opened through the npm `serialport` package
+//   (baud, 8N1, no flow control, set natively on Linux, macOS and Windows), or "stdio": the run's
+//   host option stdio (the CLI's terminal console), by default this process's stdin and stdout;
 // - onReadable(count) reports all waiting bytes; read() returns them all, read(n) at most n, and
 //   undefined when none waits;
 // - onWritable(1024) once the port is open and again after each write has gone out; one write
 //   over 1024 bytes, or a write while the previous one is still going out, throws "would overflow".
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import tty from "node:tty";
-import type { Readable, Writable } from "node:stream";
+import type { Writable } from "node:stream";
+import { SerialPort } from "serialport";
 import type { HostModuleFactory, RealmServices } from "../host-module.ts";
 import { bytesOf, closedError, nextTurn, realmArrayBuffer, realmError, toInteger } from "./realm-values.ts";
 
@@ -19,9 +19,18 @@ export const kWriteBufferSize = 1024;
 
 type Format = "buffer" | "string;ascii";
 
+interface PortEvents {
+	data(chunk: Buffer): void;
+	/** The port takes writes from now on. */
+	open(): void;
+	/** The port failed or went away (a board unplugged, the far end of a pty closed). */
+	failed(reason: string): void;
+}
+
 interface Port {
-	input: Readable;
-	output: Writable;
+	start(events: PortEvents): void;
+	/** Queues the bytes; done() once they have gone out. Answers whether they are still going out. */
+	write(bytes: Buffer, done: () => void): boolean;
 	close(): void;
 }
 
@@ -32,51 +41,77 @@ function formatOf(realm: RealmServices, value: unknown): Format {
 	throw realmError(realm, "Error", "invalid format");
 }
 
-function openDevice(realm: RealmServices, device: string, baud: number): Port {
-	if (device === "stdio") {
-		const input = process.stdin;
-		const raw = input.isTTY ? (input as tty.ReadStream) : undefined;
-		raw?.setRawMode(true);
-		return {
-			input,
-			output: process.stdout,
-			close() {
-				raw?.setRawMode(false);
-				input.pause();
-			},
-		};
-	}
-	let fd: number;
-	try {
-		fd = fs.openSync(device, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
-	} catch (error) {
-		// serial.c xsElseThrow: strerror(errno) as the message.
-		throw realmError(realm, "Error", (error as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : (error as Error).message);
-	}
-	if (!tty.isatty(fd)) {
-		fs.closeSync(fd);
-		throw realmError(realm, "Error", "Inappropriate ioctl for device");
-	}
-	// A real port needs its speed; a pty ignores it (stty may refuse an odd rate there).
-	if (baud > 0) {
+function writeTo(output: Writable, bytes: Buffer, done: () => void): boolean {
+	output.write(bytes, () => done());
+	// serial.c keeps what write(2) did not take and refuses the next write until it is out;
+	// what was taken at once (a terminal's synchronous write) leaves the port free.
+	return output.writableLength > 0;
+}
+
+function stdioPort(realm: RealmServices): Port {
+	const { input, output } = realm.options.stdio ?? { input: process.stdin, output: process.stdout };
+	let events: PortEvents | undefined;
+	const data = (chunk: Buffer) => events?.data(chunk);
+	const failed = (error: Error) => events?.failed(error.message);
+	return {
+		start(listeners) {
+			events = listeners;
+			// The end of piped input is a receive line gone quiet, not a closed port: the answers
+			// to what was piped in still go out.
+			input.on("data", data);
+			input.on("error", failed);
+			output.on("error", failed);
+			listeners.open();
+		},
+		write: (bytes, done) => writeTo(output, bytes, done),
+		close() {
+			events = undefined;
+			input.off("data", data);
+			input.off("error", failed);
+			output.off("error", failed);
+			input.pause();
+		},
+	};
+}
+
+// serial.c's xsElseThrow(strerror(errno)) for the failures that show before opening.
+const reasons: Record<string, string> = { ENOENT: "No such file or directory", EACCES: "Permission denied" };
+
+function devicePort(realm: RealmServices, device: string, baud: number): Port {
+	// lin opens the device inside the constructor, so a missing or forbidden one throws there;
+	// serialport opens in the background, so check what can be checked now. Windows names ports
+	// (COM3) that are not paths: there everything shows when the port opens.
+	if (process.platform !== "win32") {
 		try {
-			execFileSync("stty", ["-F", device, String(baud)], { stdio: "ignore" });
-		} catch {
-			if (!fs.realpathSync(device).startsWith("/dev/pts/")) {
-				fs.closeSync(fd);
-				throw realmError(realm, "Error", `cannot set ${baud} baud on ${device}`);
-			}
+			fs.accessSync(device, fs.constants.R_OK | fs.constants.W_OK);
+		} catch (error) {
+			const code = (error as NodeJS.ErrnoException).code ?? "";
+			throw realmError(realm, "Error", reasons[code] ?? (error as Error).message);
 		}
 	}
-	// A tty stream reads and writes through libuv without blocking a thread; raw mode as serial.c's
-	// tcsetattr (no echo, no line editing, no CR/LF translation).
-	const stream = new tty.ReadStream(fd);
-	stream.setRawMode(true);
+	const port = new SerialPort({ path: device, baudRate: baud > 0 ? baud : 115200, dataBits: 8, parity: "none", stopBits: 1, rtscts: false, autoOpen: false });
+	let closed = false;
 	return {
-		input: stream,
-		output: stream as unknown as Writable,
+		start(events) {
+			port.on("data", (chunk: Buffer) => events.data(chunk));
+			// serialport's reasons read "Error: Inappropriate ioctl for device, ...".
+			const reason = (error: Error) => error.message.replace(/^Error: /, "");
+			port.on("error", (error: Error) => events.failed(reason(error)));
+			port.on("close", (error?: Error | null) => {
+				if (!closed) events.failed(error ? reason(error) : "closed");
+			});
+			port.open((error) => {
+				if (closed) {
+					if (!error) port.close(() => {});
+				} else if (error) events.failed(`cannot open ${device}: ${reason(error)}`);
+				else events.open();
+			});
+		},
+		write: (bytes, done) => writeTo(port, bytes, done),
 		close() {
-			stream.destroy();
+			if (closed) return;
+			closed = true;
+			if (port.isOpen) port.close(() => {});
 		},
 	};
 }
@@ -124,32 +159,42 @@ function makeSerial(realm: RealmServices) {
 			else if ("port" in options || "receive" in options || "transmit" in options) device = realm.options.serialDevice;
 			if (device === undefined)
 				throw realmError(realm, "Error", options.device === undefined && !("port" in options) ? "No such file or directory" : "no serial device: the host option serialDevice is not set");
-			const port = openDevice(realm, device, baud);
+			const port = device === "stdio" ? stdioPort(realm) : devicePort(realm, device, baud);
 			const state: SerialState = { port, format, received: [], available: 0, writing: false, closed: false, onReadable, onWritable, onError, reportReadable: false, writableScheduled: false };
 			states.set(this, state);
 			realm.onStop(() => closeState(this, state));
 
-			port.input.on("data", (chunk: Buffer) => {
-				if (state.closed) return;
-				state.received.push(chunk);
-				state.available += chunk.length;
-				if (state.reportReadable || !state.onReadable) return;
-				state.reportReadable = true;
-				nextTurn(() => {
-					state.reportReadable = false;
-					if (!state.closed && state.available) realm.invoke(state.onReadable!, this, state.available);
-				});
+			let opened = false;
+			let settle: { resolve(): void; reject(error: Error): void } | undefined;
+			if (realm.options.onSerialOpen) realm.options.onSerialOpen(device, new Promise<void>((resolve, reject) => (settle = { resolve, reject })));
+			port.start({
+				data: (chunk) => {
+					if (state.closed) return;
+					state.received.push(chunk);
+					state.available += chunk.length;
+					if (state.reportReadable || !state.onReadable) return;
+					state.reportReadable = true;
+					nextTurn(() => {
+						state.reportReadable = false;
+						if (!state.closed && state.available) realm.invoke(state.onReadable!, this, state.available);
+					});
+				},
+				open: () => {
+					opened = true;
+					settle?.resolve();
+					this.#scheduleWritable(state);
+				},
+				failed: (reason) => {
+					if (!opened) settle?.reject(new Error(reason));
+					if (state.closed) return;
+					// lin would have thrown in the constructor for a port that does not open; here it
+					// opens in the background, so say why where a person looks.
+					realm.trace(`serial: ${reason}\n`);
+					// serial.c read callback on G_IO_ERR: onError, then close().
+					if (state.onError) realm.invoke(state.onError, this);
+					closeState(this, state);
+				},
 			});
-			const failed = () => {
-				if (state.closed) return;
-				// serial.c read callback on G_IO_ERR: onError, then close().
-				if (state.onError) realm.invoke(state.onError, this);
-				closeState(this, state);
-			};
-			port.input.on("error", failed);
-			if ((port.output as unknown) !== port.input) port.output.on("error", failed);
-			port.input.on("end", failed);
-			this.#scheduleWritable(state);
 		}
 
 		#writable(state: SerialState) {
@@ -196,20 +241,16 @@ function makeSerial(realm: RealmServices) {
 			} else bytes = Buffer.from(String(data), "utf8");
 			if (!bytes.length) return;
 			if (bytes.length > kWriteBufferSize || state.writing) throw realmError(realm, "Error", "would overflow");
-			const output = state.port.output;
-			output.write(Buffer.from(bytes), () => {
+			state.writing = state.port.write(Buffer.from(bytes), () => {
 				state.writing = false;
 				this.#scheduleWritable(state);
 			});
-			// serial.c keeps what write(2) did not take and refuses the next write until it is out;
-			// what the kernel took at once leaves the port free.
-			state.writing = output.writableLength > 0;
 		}
 
 		purge(): void {}
 
 		set(_signals: unknown): void {
-			stateOf(this); // RTS and DTR mean nothing on a pty or the terminal
+			stateOf(this); // RTS and DTR: lin's serial.js passes its native set() no signals either
 		}
 
 		close(): void {

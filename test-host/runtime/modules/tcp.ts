@@ -4,10 +4,15 @@
 //   granted again each time the kernel has taken everything written (Node's writableLength back
 //   to 0 stands for lin's select() reporting the socket writable); a write over it throws
 //   "would block";
-// - at most 1536 received bytes are visible at a time: onReadable(count) reports them all, and the
-//   peer is held back (socket paused) while firmware has not read them;
+// - at most 1536 received bytes are visible at a time: onReadable(count) reports them all, and
+//   nothing more is read from the kernel while firmware has not read them, so the peer is held
+//   back and a reset behind those bytes is found only once they are read, as on lin;
 // - end of stream, reset and connection refused are all onError, after the buffered bytes are read;
 //   there is no onClose;
+// - a write that fails (the peer reset the connection) returns no budget and sets tcp.c's error
+//   flag, after which its task returns early: no callback comes again, onError included. Firmware
+//   must notice the failed write itself. A write after the peer's FIN still goes out, as the
+//   kernel takes it (the sockets are half-open, as lin's are);
 // - callbacks run from the run loop, never inside a call firmware is making; `this` is the socket.
 import net from "node:net";
 import type { HostModuleFactory, RealmServices } from "../host-module.ts";
@@ -38,6 +43,8 @@ export class Channel {
 	bytesReadable = 0;
 	/** lin's tcp->error: the stream ended or failed; no more onWritable. */
 	error = false;
+	/** A write failed: lin's task no longer runs for this socket, nothing is reported again. */
+	silenced = false;
 	errorText: string | undefined;
 	#errorReported = false;
 	connected: boolean;
@@ -98,15 +105,24 @@ export class Channel {
 		return out;
 	}
 
-	write(bytes: Uint8Array) {
+	/** False when the write failed (tcp.c: write(2) returned -1). */
+	write(bytes: Uint8Array): boolean {
 		this.bytesWritable -= bytes.length;
-		if (this.socket.destroyed || this.socket.writableEnded) {
-			// lin: write() to a dead socket fails; it traces and reports an error.
-			this.realm.trace("write failed\n");
-			this.#trigger(kError);
-			return;
+		const socket = this.socket;
+		if (!socket.destroyed && !socket.writableEnded && !socket.errored) {
+			socket.write(Buffer.from(bytes), () => this.#replenish());
+			// Node tries the write at once; when the kernel refuses it (a reset has arrived), the
+			// stream is errored before write() returns (the error event comes a turn later).
+			if (!socket.destroyed && !socket.errored) return true;
 		}
-		this.socket.write(Buffer.from(bytes), () => this.#replenish());
+		// lin: write(2) to a reset socket fails (EPIPE, ECONNRESET); tcp.c traces, sets its error
+		// flag and returns without a budget. Its task returns early from then on, so nothing is
+		// reported again: neither onError nor more bytes or budget.
+		this.realm.trace("write failed\n");
+		this.error = true;
+		this.silenced = true;
+		this.#triggered = 0;
+		return false;
 	}
 
 	close() {
@@ -139,8 +155,18 @@ export class Channel {
 	#onData(chunk: Buffer) {
 		this.#received.push(chunk);
 		this.#receivedLength += chunk.length;
-		// The kernel's receive window stands in for lin's full readBuf: stop reading from the peer.
-		if (this.#receivedLength >= kBufferSize) this.socket.pause();
+		// lin's readBuf is full: nothing more is read from the kernel until firmware reads. Pausing
+		// the stream is not enough (Node reads ahead, and would find a reset before firmware has
+		// read the bytes in front of it): the handle stops reading, and with a high-water mark of
+		// 0 nothing reads ahead.
+		if (this.#receivedLength >= kBufferSize) {
+			this.socket.pause();
+			const handle = (this.socket as unknown as { _handle?: { reading: boolean; readStop(): number } })._handle;
+			if (handle?.reading) {
+				handle.reading = false;
+				handle.readStop();
+			}
+		}
 		this.#refill();
 	}
 
@@ -179,6 +205,7 @@ export class Channel {
 	}
 
 	#trigger(bits: number) {
+		if (this.silenced) return;
 		if (bits & kError) this.error = true;
 		this.#triggered |= bits;
 		if (this.#reportScheduled) return;
@@ -192,7 +219,9 @@ export class Channel {
 		if (!this.#target) return; // not adopted yet: attach() reports what is pending
 		const triggered = this.#triggered;
 		this.#triggered = 0;
-		if (this.done) return;
+		// A report under way goes on with what it took (tcp.c reportTrigger), even when a write
+		// in one of its callbacks fails; a later one never starts.
+		if (this.done || this.silenced) return;
 		const { onReadable, onWritable, onError } = this.#callbacks;
 		if (triggered & kWritable && this.bytesWritable && !this.error && onWritable)
 			this.realm.invoke(onWritable, this.#target, this.bytesWritable);
@@ -274,7 +303,7 @@ function makeTCP(realm: RealmServices) {
 				channel = adopted;
 			} else {
 				const { address, port } = addressOptions(realm, options);
-				channel = new Channel(realm, net.connect({ host: address, port, family: 4 }), false);
+				channel = new Channel(realm, net.connect({ host: address, port, family: 4, allowHalfOpen: true, highWaterMark: 0 } as net.NetConnectOpts), false);
 			}
 			if ("nodelay" in options) channel.socket.setNoDelay(Boolean(options.nodelay));
 			if ("target" in options) (this as Record<string, unknown>).target = options.target;
@@ -322,7 +351,8 @@ function makeTCP(realm: RealmServices) {
 				if (!bytes) throw realmError(realm, "TypeError", "not a buffer");
 			}
 			if (bytes.length > channel.bytesWritable) throw realmError(realm, "Error", "would block");
-			channel.write(bytes);
+			// tcp.c sets no result when write(2) fails.
+			if (!channel.write(bytes)) return undefined;
 			return channel.bytesWritable;
 		}
 

@@ -30,7 +30,7 @@ after(async () => {
 });
 
 async function run(name: string) {
-	const port = openPort(target.serialPath!);
+	const port = await openPort(target.serialPath!);
 	try {
 		const result = await runScriptFile(path.join(scripts, name), port, {
 			timeout: 20_000,

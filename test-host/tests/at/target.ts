@@ -18,18 +18,26 @@ export interface Bridge {
 
 export async function startBridge(config: Record<string, string | number | boolean> = {}): Promise<Bridge> {
 	const target = await startTarget({ serial: true, config });
-	const port = openPort(target.serialPath!);
-	const at = new AtSession(port, { timeout: 20_000 });
-	// The boot banner may already have gone out before the port was opened; start from a known state.
-	await at.send("ATE0\r\n");
-	await at.drain(300);
-	await at.send("AT\r\n");
-	await at.expect(OK);
+	let at: AtSession | undefined;
+	try {
+		at = new AtSession(await openPort(target.serialPath!), { timeout: 20_000 });
+		// The boot banner may already have gone out before the port was opened; start from a known state.
+		await at.send("ATE0\r\n");
+		await at.drain(300);
+		await at.send("AT\r\n");
+		await at.expect(OK);
+	} catch (error) {
+		// A firmware left running would keep the test process alive after the failure.
+		at?.close();
+		await target.stop().catch(() => {});
+		throw error;
+	}
+	const session = at;
 	return {
 		target,
-		at,
+		at: session,
 		async stop() {
-			at.close();
+			session.close();
 			await target.stop();
 		},
 	};

@@ -86,6 +86,32 @@ describe("echo with Node's ws", () => {
 		connection.destroy();
 	});
 
+	test("a large message and a Close in one write: the echo, then the Close reply, then the server closes TCP", async () => {
+		// The reply waits behind an echo that takes many write budgets (lin grants 1,536 bytes a
+		// poll); the close handshake must still complete.
+		const connection = await RawConnection.connect(target.host, target.port);
+		await connection.upgrade(target.host, target.port);
+		const payload = crypto.randomBytes(maxMessage);
+		await connection.write(Buffer.concat([frame(Opcode.Binary, payload), frame(Opcode.Close, Buffer.from([0x03, 0xe8]))]));
+		const echo = await connection.waitForFrame((event) => event.type === "message", 20_000);
+		assert.deepEqual(echo, { type: "message", data: payload, isBinary: true });
+		const close = await connection.waitForFrame((event) => event.type === "close");
+		assert.equal(close.type === "close" && close.code, 1000);
+		await connection.closed();
+	});
+
+	test("a message, then a frame that fails the connection, in one write: the echo comes first, then 1002", async () => {
+		// RFC 6455 §7.1.7 and Autobahn cases 3.x, 4.x: everything before the bad frame is answered.
+		const connection = await RawConnection.connect(target.host, target.port);
+		await connection.upgrade(target.host, target.port);
+		await connection.write(Buffer.concat([frame(Opcode.Text, "before"), frame(Opcode.Text, "bad", { rsv1: true }), frame(Opcode.Text, "after")]));
+		const echo = await connection.waitForFrame((event) => event.type === "message");
+		assert.deepEqual(echo, { type: "message", data: Buffer.from("before"), isBinary: false });
+		const close = await connection.waitForFrame((event) => event.type === "close");
+		assert.equal(close.type === "close" && close.code, 1002);
+		await connection.closed();
+	});
+
 	test("a client that writes one byte per TCP segment is served like any other", async () => {
 		const connection = await RawConnection.connect(target.host, target.port);
 		const request = upgradeRequest(target.host, target.port);

@@ -193,6 +193,25 @@ describe("keep-alive", () => {
 		assert.deepEqual(echo, { type: "message", data: Buffer.from("alive"), isBinary: false });
 		connection.destroy();
 	});
+
+	test("a client that keeps sending but never reads is pinged all the same, and dropped without its pong", async () => {
+		// It is always heard from, and each echo is two bytes: the kernel's buffers would take
+		// hours to fill. Its pong would come after everything sent before the ping, so a peer
+		// that reads nothing never answers.
+		const greedy = await connect();
+		await greedy.upgrade(target.host, target.port);
+		greedy.socket.pause();
+		let serverGaveUp = false;
+		greedy.socket.once("close", () => (serverGaveUp = true));
+		const deadline = Date.now() + 15_000;
+		while (!serverGaveUp && Date.now() < deadline) {
+			// Once the server has dropped it, writing fails (EPIPE / ECONNRESET) and the socket closes.
+			greedy.socket.write(frame(Opcode.Text, ""));
+			await new Promise((resolve) => setTimeout(resolve, 5));
+		}
+		assert.ok(serverGaveUp, "the server dropped the client within 15 s");
+		await stillServing();
+	});
 });
 
 function drainedWithin(connection: RawConnection, ms: number): Promise<boolean> {

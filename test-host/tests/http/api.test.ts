@@ -201,6 +201,33 @@ describe("POST /api/echo", () => {
 	});
 });
 
+describe("a body over the limit (RFC 9110 §15.5.14)", () => {
+	test("a 413 for a large Content-Length closes at once when the body does not come", async () => {
+		// The request timeout is 10 s here: the close must not wait for it.
+		const connection = await RawConnection.connect(target.host, target.port);
+		await connection.write(`POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 1000000\r\n\r\n`);
+		const response = await connection.response(5000);
+		assert.equal(response.status, 413);
+		assert.equal(response.headers["connection"], "close");
+		await connection.closed(3000);
+	});
+
+	test("a body that does come after a 413 is read and dropped, and the connection closes without a reset", async () => {
+		const connection = await RawConnection.connect(target.host, target.port);
+		let reset = false;
+		connection.socket.on("close", (hadError) => (reset = hadError));
+		await connection.write(`POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 6000\r\n\r\n`);
+		for (let piece = 0; piece < 6; piece++) {
+			await connection.write(Buffer.alloc(1000, 0x61));
+			await pause(100);
+		}
+		const response = await connection.response(5000);
+		assert.equal(response.status, 413);
+		await connection.closed(5000);
+		assert.equal(reset, false, "closed with a FIN: the answer was not reset under the peer");
+	});
+});
+
 describe("errors", () => {
 	const host = () => `Host: ${target.host}:${target.port}`;
 
@@ -238,6 +265,26 @@ describe("errors", () => {
 		const { status: code, json } = await echo("{not json", { "Content-Type": "application/json" });
 		assert.equal(code, 400);
 		assert.equal(json.status, "error");
+	});
+
+	test("JSON nested deeper than 10 levels gets 400 before it is parsed; the board keeps running", async () => {
+		// The probes of a hostile peer: each of them stopped XS on lin (stack overflow in
+		// JSON.parse or in JSON.stringify of the echo) before the depth was bounded.
+		const probes = ["[".repeat(250) + "]".repeat(250), '{"a":'.repeat(75) + "1" + "}".repeat(75), "[".repeat(300), '{"a":'.repeat(200)];
+		for (const body of probes) {
+			const { status: code, json } = await echo(body, { "Content-Type": "application/json" });
+			assert.equal(code, 400, body.slice(0, 12));
+			assert.equal(json.status, "error");
+			assert.match(json.message, /nested deeper than 10 levels/);
+		}
+		// Ten levels are echoed, arrays and objects mixed; brackets inside strings are no nesting.
+		let atLimit: unknown = '[[[[{{{{ \\" ]]]';
+		for (let level = 0; level < 10; level++) atLimit = level % 2 ? { [`level${level}`]: atLimit } : [atLimit];
+		const echoed = await echo(JSON.stringify(atLimit), { "Content-Type": "application/json" });
+		assert.equal(echoed.status, 200);
+		assert.deepEqual(echoed.json.body, atLimit);
+		const over = await echo(JSON.stringify([atLimit]), { "Content-Type": "application/json" });
+		assert.equal(over.status, 400);
 	});
 
 	test("after all of these the server still echoes WebSocket messages", async () => {

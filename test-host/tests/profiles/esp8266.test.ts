@@ -19,7 +19,7 @@ let server: EchoServer;
 
 before(async () => {
 	[target, server] = await Promise.all([startTarget({ manifest, serial: true }), startEchoServer()]);
-	at = new AtSession(openPort(target.serialPath!), { timeout: 20_000 });
+	at = new AtSession(await openPort(target.serialPath!), { timeout: 20_000 });
 	await at.send("ATE0\r\n");
 	await at.drain(300);
 	await at.send("AT\r\n");

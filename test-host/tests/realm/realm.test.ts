@@ -77,3 +77,38 @@ test("an exception escaping a firmware callback aborts the firmware with its sta
 	assert.match(abort.message, /probe\/throws\.ts/);
 	assert.equal(realm.running, false);
 });
+
+// XS aborts when JSON nesting exhausts its stack (measured on lin: see xs-globals.js); the host
+// realm stops at a comparable depth so that host tests fail where the board would.
+async function jsonRealm() {
+	let reported: FirmwareAbort | undefined;
+	const realm = await FirmwareRealm.create({ manifest, trace: () => {}, onAbort: (abort) => (reported = abort) });
+	return { realm, json: await realm.import("json"), reported: () => reported };
+}
+
+test("JSON.parse within XS's stack parses; nesting XS cannot hold aborts the firmware", async () => {
+	const { realm, json, reported } = await jsonRealm();
+	assert.equal(json.parse(json.nested("array", 200)), "parsed");
+	assert.equal(json.parse(json.nested("object", 100)), "parsed");
+	assert.equal(json.parse("x" + "[".repeat(300)), "SyntaxError", "XS stops at the first wrong byte, before any nesting");
+	assert.equal(json.parse("[".repeat(100)), "SyntaxError");
+	assert.equal(reported(), undefined);
+	realm.stop();
+	for (const text of [json.nested("array", 250), json.nested("object", 110), "[".repeat(300), '{"a":'.repeat(120) + "x"]) {
+		const deep = await jsonRealm();
+		deep.json.parse(text); // whatever firmware does after this, the VM is already stopped
+		assert.match(deep.reported()?.message ?? "", /^XS abort: JavaScript stack overflow/, text.slice(0, 20));
+		assert.equal(deep.realm.running, false);
+	}
+});
+
+test("JSON.stringify of nesting XS cannot hold aborts the firmware", async () => {
+	const { realm, json, reported } = await jsonRealm();
+	assert.equal(json.stringify("array", 200), 401);
+	assert.equal(json.stringify("object", 50), 50 * 6 + 1);
+	assert.equal(reported(), undefined);
+	realm.stop();
+	const deep = await jsonRealm();
+	assert.throws(() => deep.json.stringify("object", 60));
+	assert.match(deep.reported()?.message ?? "", /^XS abort: JavaScript stack overflow/);
+});

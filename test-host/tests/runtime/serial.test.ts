@@ -1,16 +1,17 @@
 // embedded:io/serial keeps the rules of the SDK's lin serial (modules/io/serial/lin/serial.c),
-// checked across a socat pseudo-terminal pair.
+// checked across a socat pseudo-terminal pair whose both ends are opened through serialport, as
+// a board's port would be.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import tty from "node:tty";
+import os from "node:os";
+import path from "node:path";
+import { SerialPort } from "serialport";
 import { openPtyPair } from "../../harness/pty.ts";
 import { bytes, openRealm, realmBuffer, thrown, until } from "./helpers.ts";
 
-function openOtherEnd(path: string): tty.ReadStream {
-	const stream = new tty.ReadStream(fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_NOCTTY));
-	stream.setRawMode(true);
-	return stream;
+function openOtherEnd(path: string): SerialPort {
+	return new SerialPort({ path, baudRate: 115200 });
 }
 
 test("bytes round-trip over a pty pair, every byte value intact", async () => {
@@ -35,7 +36,7 @@ test("bytes round-trip over a pty pair, every byte value intact", async () => {
 	await until(() => atOther.length === 256 && Buffer.concat(received).length === 512, "both directions");
 	assert.deepEqual(atOther, all);
 	assert.deepEqual(Buffer.concat(received), Buffer.concat([all, all]));
-	other.destroy();
+	other.close();
 	t.stop();
 	pty.close();
 });
@@ -52,7 +53,10 @@ test("onWritable grants 1024 bytes; one write over 1024 throws 'would overflow'"
 	// lin serial.c takes an ArrayBuffer (xsToArrayBuffer): a view is refused.
 	assert.deepEqual(thrown(() => serial.write(new Uint8Array(4))), { name: "TypeError", message: "not an ArrayBuffer instance" });
 	serial.write(realmBuffer(t, new Uint8Array(1024)));
+	// One write at a time: the next waits for onWritable.
+	assert.deepEqual(thrown(() => serial.write(realmBuffer(t, new Uint8Array(1)))), { name: "Error", message: "would overflow" });
 	await until(() => grants.length === 2, "onWritable after the write went out");
+	serial.write(realmBuffer(t, new Uint8Array(1)));
 	serial.close();
 	assert.deepEqual(thrown(() => serial.read()), { name: "SyntaxError", message: "C: xsGetHostData: invalid host data" });
 	t.stop();
@@ -72,7 +76,7 @@ test("read(n) returns at most n bytes; nothing waiting is undefined; the chip's 
 	assert.equal(bytes(serial.read(2)).toString(), "AT");
 	assert.equal(bytes(serial.read(10)).toString(), "\r\n", "read(n) past what waits returns what waits (lin)");
 	assert.equal(serial.read(), undefined);
-	other.destroy();
+	other.close();
 	t.stop();
 	pty.close();
 });
@@ -81,5 +85,34 @@ test("a device that does not exist throws at construction", async () => {
 	const t = await openRealm();
 	const { default: Serial } = await t.load("embedded:io/serial");
 	assert.deepEqual(thrown(() => new Serial({ device: "/nonexistent/tty", baud: 115200 })), { name: "Error", message: "No such file or directory" });
+	t.stop();
+});
+
+test("a path that is not a serial port fails when opening: traced, then onError", async () => {
+	const folder = fs.mkdtempSync(path.join(os.tmpdir(), "serial-"));
+	const file = path.join(folder, "not-a-port");
+	fs.writeFileSync(file, "");
+	const t = await openRealm();
+	const { default: Serial } = await t.load("embedded:io/serial");
+	let errors = 0;
+	const serial = new Serial({ device: file, baud: 115200, onError: () => errors++, onWritable() {} });
+	await until(() => errors === 1, "onError");
+	assert.match(t.traces.join("\n"), /^serial: cannot open .*not-a-port: Inappropriate ioctl for device/m);
+	// serial.c closes the port after onError.
+	assert.deepEqual(thrown(() => serial.read()), { name: "SyntaxError", message: "C: xsGetHostData: invalid host data" });
+	t.stop();
+	fs.rmSync(folder, { recursive: true });
+});
+
+test("the far end going away is onError", async () => {
+	const pty = await openPtyPair();
+	const t = await openRealm();
+	const { default: Serial } = await t.load("embedded:io/serial");
+	let writable = false;
+	let errors = 0;
+	new Serial({ device: pty.device, baud: 115200, onWritable: () => (writable = true), onError: () => errors++ });
+	await until(() => writable, "the port open");
+	pty.close();
+	await until(() => errors === 1, "onError");
 	t.stop();
 });

@@ -2,6 +2,7 @@
 // sockets (modules/io/socket/lin/tcp.c) against real Node peers.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import crypto from "node:crypto";
 import net from "node:net";
 import { bytes, openRealm, thrown, until } from "./helpers.ts";
 
@@ -77,6 +78,92 @@ test("bytes sent before a peer closes are read first, then the close arrives as 
 	await until(() => events.includes("error"), "onError");
 	await new Promise((resolve) => setTimeout(resolve, 50)); // anything else would come now
 	assert.deepEqual(events.filter((event) => event !== "writable"), ["readable 10: last words", "error"]);
+	t.stop();
+	server.close();
+});
+
+test("a write to a peer that reset the connection returns no budget, and nothing is reported again, not even onError", async () => {
+	// lin tcp.c: write(2) fails, the error flag is set inside write() and its task returns early
+	// from then on; the firmware has only the missing budget to go by.
+	let peerSocket: net.Socket | undefined;
+	const { port, server } = await peer((socket) => (peerSocket = socket));
+	const t = await openRealm();
+	const { default: TCP } = await t.load("embedded:io/socket/tcp");
+	const { channels } = await import("../../runtime/modules/tcp.ts");
+	const events: string[] = [];
+	const socket = new TCP({
+		address: "127.0.0.1",
+		port,
+		onReadable: (count: number) => events.push(`readable ${count}`),
+		onWritable: (count: number) => events.push(`writable ${count}`),
+		onError: () => events.push("error"),
+	});
+	await until(() => events.includes("writable 1536") && peerSocket !== undefined, "connected");
+	peerSocket!.write("bye");
+	await until(() => events.includes("readable 3"), "the peer's bytes");
+	// The bytes stay unread while the reset arrives, so the reset cannot be reported yet.
+	peerSocket!.resetAndDestroy();
+	await until(() => channels.get(socket)?.error === true, "the reset seen by the host socket");
+	events.length = 0;
+	assert.equal(bytes(socket.read()).toString(), "bye");
+	assert.equal(socket.write(new Uint8Array(10)), undefined, "a failed write returns no budget");
+	await new Promise((resolve) => setTimeout(resolve, 100));
+	assert.deepEqual(events, [], "no onError, no onWritable");
+	assert.ok(t.traces.includes("write failed"));
+	socket.close();
+	t.stop();
+	server.close();
+});
+
+test("a reset behind unread bytes stays behind them; a write then fails at once, and nothing follows", async () => {
+	// lin reads at most 1536 bytes per poll; the rest stays in the kernel, the reset behind it.
+	// write(2) meets the reset all the same and fails: the write returns no budget, and no
+	// callback comes after it, neither the bytes nor onError.
+	let peerReset = false;
+	const { port, server } = await peer((socket) =>
+		socket.write(crypto.randomBytes(200_000), () => undefined) &&
+		setTimeout(() => {
+			socket.resetAndDestroy();
+			peerReset = true;
+		}, 100),
+	);
+	const t = await openRealm();
+	const { default: TCP } = await t.load("embedded:io/socket/tcp");
+	const events: string[] = [];
+	const socket = new TCP({
+		address: "127.0.0.1",
+		port,
+		onReadable: (count: number) => events.push(`readable ${count}`),
+		onError: () => events.push("error"),
+	});
+	await until(() => peerReset && events.length > 0, "the peer's bytes, then its reset");
+	await new Promise((resolve) => setTimeout(resolve, 50));
+	assert.deepEqual(events, ["readable 1536"], "only what lin's buffer holds, and no error while bytes wait");
+	assert.equal(socket.write(new Uint8Array(4)), undefined, "the write fails");
+	assert.equal(bytes(socket.read()).length, 1536, "what was read into the buffer can still be taken");
+	await new Promise((resolve) => setTimeout(resolve, 100));
+	assert.deepEqual(events, ["readable 1536"], "nothing is reported after the failed write");
+	socket.close();
+	t.stop();
+	server.close();
+});
+
+test("after the peer's FIN, writes still go out (the socket is half-open, as on lin)", async () => {
+	let received = "";
+	const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+		socket.on("data", (chunk) => (received += chunk));
+		socket.end();
+	});
+	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+	const port = (server.address() as net.AddressInfo).port;
+	const t = await openRealm();
+	const { default: TCP } = await t.load("embedded:io/socket/tcp");
+	let ended = false;
+	const socket = new TCP({ address: "127.0.0.1", port, onError: () => (ended = true) });
+	await until(() => ended, "onError for the FIN");
+	assert.equal(typeof socket.write(new TextEncoder().encode("late")), "number");
+	await until(() => received === "late", "the bytes at the peer");
+	socket.close();
 	t.stop();
 	server.close();
 });

@@ -188,11 +188,12 @@ describe("the stream split anywhere", () => {
 		assert.deepEqual(output(protocol), concat(frameBytes(10, ascii("ping!")), hex("8802 03e8")));
 	});
 
-	test("the input bytes are not changed by unmasking", () => {
-		const bytes = stream();
-		const copy = bytes.slice();
+	test("payloads are unmasked where they lie: the input holds the plain bytes afterwards", () => {
+		// The shells read into one buffer and deliver views of it; unmasking in place is what
+		// spares the copy (and lets a server echo a message framed in place).
+		const bytes = frameBytes(2, ascii("in place"), { mask: clientMask });
 		server().receiveData(bytes);
-		assert.deepEqual(bytes, copy);
+		assert.deepEqual(bytes.subarray(6), ascii("in place"));
 	});
 });
 
@@ -509,5 +510,99 @@ describe("keep-alive", () => {
 		protocol.receiveData(hex("8a 00"));
 		protocol.receiveData(hex("81"));
 		assert.equal(protocol.bytesReceived, 3);
+	});
+});
+
+describe("a shell's handler sees everything in stream order (RFC 6455 §7.1.7)", () => {
+	// An echoing shell: every message goes straight back, as the firmware's echo server does.
+	function echoing(role: "server" | "client") {
+		const written: Uint8Array[] = [];
+		const seen: string[] = [];
+		const protocol = new ws.protocol.Protocol(role, {
+			random: role === "client" ? repeating(clientMask) : zeroRandom,
+			maxMessage: 1 << 20,
+			handler: {
+				// Copied at once: an echo framed in place is a view of the input.
+				write: (bytes: Uint8Array) => written.push(Uint8Array.from(bytes)),
+				message: (bytes: Uint8Array, binary: boolean) => {
+					seen.push(`${binary ? "binary" : "text"} ${Buffer.from(bytes).toString()}`);
+					protocol.send(bytes, binary);
+				},
+				event: (event: any) => seen.push(event.type),
+			},
+		});
+		return { protocol, wire: () => concat(...written), seen };
+	}
+
+	for (const role of ["server", "client"] as const) {
+		const mask = role === "server" ? { mask: clientMask } : {};
+		const reply = role === "server" ? {} : { mask: clientMask };
+		test(`${role}: a message, then a frame with a reserved bit, in one buffer: the echo goes out before the Close`, () => {
+			const { protocol, wire, seen } = echoing(role);
+			protocol.receiveData(concat(frameBytes(1, ascii("Hello"), mask), frameBytes(2, ascii("x"), { ...mask, rsv: 0x40 })));
+			const close = frameBytes(8, concat([0x03, 0xea], ascii("reserved bits set")), reply);
+			assert.deepEqual(wire(), concat(frameBytes(1, ascii("Hello"), reply), close));
+			assert.deepEqual(seen, ["text Hello", "error", "close", "closeTransport"]);
+		});
+
+		test(`${role}: a fragmented message, then a continuation without a start: echoed, then 1002`, () => {
+			const { protocol, wire } = echoing(role);
+			protocol.receiveData(
+				concat(frameBytes(2, ascii("frag"), { ...mask, fin: false }), frameBytes(0, ascii("ment"), mask), frameBytes(0, ascii("!"), mask)),
+			);
+			const out = wire();
+			const echo = frameBytes(2, ascii("fragment"), reply);
+			assert.deepEqual(out.subarray(0, echo.length), echo);
+			assert.equal(out[echo.length], 0x88);
+		});
+	}
+
+	test("an echo framed in place is the same frame a copy would be, for every length encoding", () => {
+		for (const length of [0, 1, 125, 126, 65535, 65536]) {
+			const { protocol, wire } = echoing("server");
+			const payload = Uint8Array.from({ length }, (_, i) => i & 0xff);
+			protocol.receiveData(frameBytes(2, payload, { mask: clientMask }));
+			assert.deepEqual(wire(), frameBytes(2, payload), `length ${length}`);
+		}
+	});
+
+	test("an echo of a message split over pieces (assembled) is framed the same", () => {
+		const payload = ascii("split over three pieces");
+		const bytes = frameBytes(1, payload, { mask: clientMask });
+		const { protocol, wire } = echoing("server");
+		protocol.receiveData(bytes.slice(0, 3));
+		protocol.receiveData(bytes.slice(3, 12));
+		protocol.receiveData(bytes.slice(12));
+		assert.deepEqual(wire(), frameBytes(1, payload));
+	});
+
+	test("an echo of a message whose header came in the read before (no room in front) is framed apart", () => {
+		for (const length of [5, 300]) {
+			const payload = Uint8Array.from({ length }, (_, i) => i & 0xff);
+			const bytes = frameBytes(2, payload, { mask: clientMask });
+			const headerSize = length < 126 ? 6 : 8;
+			const { protocol, wire } = echoing("server");
+			protocol.receiveData(bytes.slice(0, headerSize));
+			protocol.receiveData(bytes.slice(headerSize));
+			assert.deepEqual(wire(), frameBytes(2, payload), `length ${length}`);
+		}
+	});
+
+	test("sending the delivered message twice frames the second copy apart", () => {
+		const written: Uint8Array[] = [];
+		const protocol = new ws.protocol.Protocol("server", {
+			random: zeroRandom,
+			handler: {
+				write: (bytes: Uint8Array) => written.push(bytes),
+				message: (bytes: Uint8Array) => {
+					protocol.send(bytes, true);
+					protocol.send(bytes, false);
+				},
+				event: () => {},
+			},
+		});
+		protocol.receiveData(frameBytes(2, ascii("twice"), { mask: clientMask }));
+		// Both frames stay intact though the first is a view of the input, not yet written.
+		assert.deepEqual(concat(...written), concat(frameBytes(2, ascii("twice")), frameBytes(1, ascii("twice"))));
 	});
 });

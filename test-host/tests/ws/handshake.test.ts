@@ -242,6 +242,19 @@ describe("client handshake", () => {
 		}
 	});
 
+	test("an offer written as one list item (\"chat,v2\", as AT+WSOPEN passes it) lets the server choose either", () => {
+		for (const chosen of ["chat", "v2"]) {
+			const protocol = newClient({ subprotocols: ["chat,v2"] });
+			output(protocol);
+			protocol.receiveData(accepting({ "Sec-WebSocket-Protocol": chosen }));
+			assert.deepEqual(events(protocol), [{ type: "open", subprotocol: chosen }]);
+		}
+		const refused = newClient({ subprotocols: ["chat, v2"] });
+		output(refused);
+		refused.receiveData(accepting({ "Sec-WebSocket-Protocol": "chat,v2" }));
+		assert.equal(events(refused)[0].type, "handshakeFailed", "the server must choose one, not echo the list");
+	});
+
 	const failures: Array<[string, Uint8Array | (() => Uint8Array), number, string]> = [
 		["a 404", () => ascii("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"), 404, "Not Found"],
 		["a 426", () => ascii("HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\n\r\n"), 426, "Upgrade Required"],
