@@ -59,20 +59,27 @@ describe("peers that vanish", () => {
 	});
 });
 
-/** Bytes the kernel holds between the server and a peer: sent by the server and not yet
- *  taken by the peer (Linux /proc/net/tcp: tx_queue of the server's end, rx_queue of the
- *  peer's), what ss shows as Send-Q and Recv-Q. */
-function heldInKernel(serverPort: number, peerPort: number): number {
+/** What the kernel holds between the server and a peer (Linux /proc/net/tcp, what ss shows as
+ *  Send-Q and Recv-Q): `echoed`, sent by the server and not taken by the peer; `unread`, sent by
+ *  the peer and not yet read by the server. */
+function kernelQueues(serverPort: number, peerPort: number): { echoed: number; unread: number } {
 	const hex = (port: number) => ":" + port.toString(16).toUpperCase().padStart(4, "0");
-	let held = 0;
+	let echoed = 0;
+	let unread = 0;
 	for (const line of fs.readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
 		const [, local, remote, , queues] = line.trim().split(/\s+/);
 		if (!queues) continue;
 		const [tx, rx] = queues.split(":").map((field) => parseInt(field, 16));
-		if (local.endsWith(hex(serverPort)) && remote.endsWith(hex(peerPort))) held += tx;
-		if (local.endsWith(hex(peerPort)) && remote.endsWith(hex(serverPort))) held += rx;
+		if (local.endsWith(hex(serverPort)) && remote.endsWith(hex(peerPort))) {
+			echoed += tx;
+			unread += rx;
+		}
+		if (local.endsWith(hex(peerPort)) && remote.endsWith(hex(serverPort))) {
+			echoed += rx;
+			unread += tx;
+		}
 	}
-	return held;
+	return { echoed, unread };
 }
 
 describe("a client that does not read", () => {
@@ -82,26 +89,26 @@ describe("a client that does not read", () => {
 		await greedy.upgrade(target.host, target.port);
 		greedy.socket.pause(); // never reads again
 		const peerPort = greedy.socket.localPort!;
-		// Linux takes megabytes into a socket's buffers before the budget stops (a board's lwIP a
-		// few KiB): echoes are sent until the server's kernel stops taking them, then two more,
-		// which wait in the server's queue, far under its bound (2 × maxMessage + 1024). Only
-		// time can tell the server that this peer is stuck.
-		const payload = crypto.randomBytes(maxMessage / 2);
-		// What the kernel holds once the echo of a message has settled there.
-		const settled = async () => {
-			let held = heldInKernel(target.port, peerPort);
-			for (let previous = -1; held !== previous; held = heldInKernel(target.port, peerPort)) {
-				previous = held;
-				await pause(50);
+		// Linux takes megabytes into a socket's buffers before the budget stops coming (a board's
+		// lwIP a few KiB). The server is fed as fast as it reads (lin: 76 KB/s) until the kernel
+		// stops taking its echoes: a plateau while the server read 32 KiB more. Then what waits in
+		// the server's queue is far under its bound (2 × maxMessage + 1024), and only time can
+		// tell the server that this peer is stuck.
+		const payload = frame(Opcode.Binary, crypto.randomBytes(16384));
+		let sent = 0;
+		let plateau = { echoed: -1, consumed: 0 };
+		const deadline = Date.now() + 180_000;
+		for (;;) {
+			const { echoed, unread } = kernelQueues(target.port, peerPort);
+			const consumed = sent - unread;
+			if (echoed !== plateau.echoed) plateau = { echoed, consumed };
+			else if (consumed - plateau.consumed >= 32 * 1024) break;
+			assert.ok(Date.now() < deadline, `the kernel still takes echoes after ${sent} bytes`);
+			if (unread < 20_000) {
+				greedy.socket.write(payload);
+				sent += payload.length;
 			}
-			return held;
-		};
-		let held = 0;
-		for (let extra = 0, sent = 0; extra < 2 && sent < 64 * 1024 * 1024; sent += payload.length) {
-			await greedy.write(frame(Opcode.Binary, payload));
-			const now = await settled();
-			if (now < held + payload.length / 2) extra++; // the kernel took (almost) none of it
-			held = now;
+			await pause(20);
 		}
 		assert.equal(await websocketClients(), 1, "the client is connected while its echoes wait");
 		await eventually(async () => (await websocketClients()) === 0, "the server dropped the client", writeTimeout + 5000);
