@@ -27,10 +27,14 @@ export interface ClientOptions extends ProtocolOptions {
  * connection to OPEN ("open" event) or ends it ("handshakeFailed" event).
  * Options fit parseUri()'s result: new ClientProtocol({...parseUri(uri), random}).
  */
+const noSubprotocols: string[] = [];
+
 export class ClientProtocol extends Protocol {
-	readonly #reader: HeadReader;
-	readonly #key: string;
-	readonly #subprotocols: string[];
+	// Dropped once the handshake is over: a connection keeps nothing of its handshake but the
+	// response (for the application to read).
+	#reader: HeadReader | undefined;
+	#key: string;
+	#subprotocols: string[];
 	#response: HttpResponse | undefined;
 
 	constructor(options: ClientOptions) {
@@ -62,7 +66,7 @@ export class ClientProtocol extends Protocol {
 	protected override receiveHandshake(bytes: Uint8Array): void {
 		let subprotocol: string | undefined;
 		try {
-			const head = this.#reader.receive(bytes);
+			const head = this.#reader!.receive(bytes);
 			if (!head) return;
 			const response = parseResponse(head);
 			this.#response = response;
@@ -73,6 +77,10 @@ export class ClientProtocol extends Protocol {
 			else throw error;
 			return;
 		}
-		this.open(subprotocol, this.#reader.rest);
+		const rest = this.#reader!.rest;
+		this.#reader = undefined;
+		this.#key = "";
+		this.#subprotocols = noSubprotocols;
+		this.open(subprotocol, rest);
 	}
 }

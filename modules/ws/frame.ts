@@ -66,14 +66,16 @@ export class FrameParser {
 	readonly #mask = new Uint8Array(4);
 	readonly #maxMessage: number;
 	#messageLength = 0;
-	readonly #head = new Uint8Array(maxHeader);
+	// A header split between pieces waits here (made when one first is).
+	#head: Uint8Array | undefined;
 	// The frame being read: its header fields, masking key, and how much payload has passed.
 	#fin = false;
 	#opcode = 0;
 	#length = 0;
 	#offset = 0;
 	#masked = false;
-	readonly #rotated = new Uint8Array(4);
+	// The mask rotated for a piece that starts inside a 4-byte group (made when one first does).
+	#rotated: Uint8Array | undefined;
 	// A control frame split between pieces is gathered here (at most 125 bytes, §5.5).
 	#control: Uint8Array | undefined;
 
@@ -148,7 +150,6 @@ export class FrameParser {
 
 	// Reads a header from bytes[at...], or stashes the part that came; returns where it ended.
 	#readHeader(bytes: Uint8Array, at: number, end: number): number {
-		const head = this.#head;
 		if (this.#headFill === 0) {
 			const available = end - at;
 			if (available >= 2) {
@@ -158,11 +159,13 @@ export class FrameParser {
 					return at + size;
 				}
 			}
+			const head = (this.#head ??= new Uint8Array(maxHeader));
 			head.set(bytes.subarray(at, end));
 			this.#headFill = available;
 			if (available >= 2) this.#checkStart(head[0], head[1]);
 			return end;
 		}
+		const head = this.#head!;
 		let fill = this.#headFill;
 		while (at < end) {
 			head[fill++] = bytes[at++];
@@ -273,7 +276,7 @@ export class FrameParser {
 			return;
 		}
 		const mask = this.#mask;
-		const rotated = this.#rotated;
+		const rotated = (this.#rotated ??= new Uint8Array(4));
 		for (let i = 0; i < 4; i++) rotated[i] = mask[(shift + i) & 3];
 		Logical.xor(bytes, rotated);
 	}

@@ -17,7 +17,11 @@ export interface ServerOptions extends ProtocolOptions {
  * accept() or, e.g. for an unknown path, reject(404, ...).
  */
 export class ServerProtocol extends Protocol {
-	readonly #reader: HeadReader;
+	// Made only when this core reads the head itself (a shell with its own HTTP reader hands the
+	// request over), and dropped with the request once the handshake is over: a connection keeps
+	// nothing of its handshake.
+	#reader: HeadReader | undefined;
+	readonly #maxHead: number;
 	readonly #subprotocols: string[];
 	#request: HttpRequest | undefined;
 	#accepted: AcceptedRequest | undefined;
@@ -26,11 +30,12 @@ export class ServerProtocol extends Protocol {
 
 	constructor(options: ServerOptions) {
 		super("server", options, State.Connecting);
-		this.#reader = new HeadReader(options.maxHead ?? 4096);
+		this.#maxHead = options.maxHead ?? 4096;
 		this.#subprotocols = options.subprotocols ?? [];
 	}
 
-	/** The upgrade request, once received (its target is for the shell's routing). */
+	/** The upgrade request, from when it is received until accept() (its target is for the
+	 *  shell's routing). */
 	get request(): HttpRequest | undefined {
 		return this.#request;
 	}
@@ -57,6 +62,9 @@ export class ServerProtocol extends Protocol {
 		this.write(encodeAccept(accepted.key, accepted.subprotocol, headers));
 		const pending = this.#pending;
 		this.#pending = undefined;
+		this.#accepted = undefined;
+		this.#request = undefined;
+		this.#reader = undefined;
 		this.open(accepted.subprotocol, pending);
 	}
 
@@ -73,7 +81,8 @@ export class ServerProtocol extends Protocol {
 		}
 		let request: HttpRequest;
 		try {
-			const head = this.#reader.receive(bytes);
+			const reader = (this.#reader ??= new HeadReader(this.#maxHead));
+			const head = reader.receive(bytes);
 			if (!head) return;
 			request = parseRequest(head);
 		} catch (error) {
@@ -81,10 +90,11 @@ export class ServerProtocol extends Protocol {
 			this.#refuse({ status: error.status, message: error.message, headers: [] });
 			return;
 		}
-		this.receiveRequest(request, this.#reader.rest);
+		this.receiveRequest(request, this.#reader!.rest);
 	}
 
 	#refuse(rejection: Rejection) {
+		this.#reader = undefined;
 		this.write(encodeRejection(rejection));
 		this.handshakeFailed(rejection.status, StatusText[rejection.status] ?? "", rejection.message);
 	}

@@ -74,6 +74,11 @@ export interface WebSocketServerOptions {
 
 type Socket = InstanceType<typeof TCP>;
 
+/** A connection's socket, which knows its client: the callbacks every socket shares find it here. */
+class ClientSocket extends TCP {
+	client: Client | undefined;
+}
+
 interface Limits {
 	maxHead: number;
 	maxBody: number;
@@ -151,9 +156,10 @@ export class Client {
 	#phase: number = Phase.Request;
 	#protocol: ServerProtocol | undefined;
 	readonly #queue: WriteQueue;
-	readonly #socket: Socket;
+	readonly #socket: ClientSocket;
 	readonly #server: WebSocketServer;
-	readonly #reader: HeadReader;
+	// Made at the first byte of a request head, dropped at the upgrade.
+	#reader: HeadReader | undefined;
 	readonly #limits: Limits;
 	// No request is read any more; the connection ends once the answer is written.
 	#closeAfterFlush = false;
@@ -199,28 +205,56 @@ export class Client {
 		this.#limits = limits;
 		// The SDK's TCP write() answers the budget left, and nothing when the peer is gone.
 		this.#queue = new WriteQueue(limits.maxQueue, undefined, true);
-		this.#reader = new HeadReader(limits.maxHead);
-		const client = this;
-		this.#socket = new TCP({
+		const socket = new ClientSocket({
 			from: handle,
 			format: "buffer",
 			// Messages are small and answered at once: Nagle's algorithm would hold each reply
 			// back until the peer's delayed ACK (40 ms and more).
 			nodelay: true,
-			onReadable(count: number) {
-				client.#receive(count);
-			},
-			onWritable(count: number) {
-				client.#grants++;
-				// On lin every write is followed by one of these: nothing to do unless bytes wait.
-				if (client.#queue.grant(count) || client.#phase !== Phase.WebSocket) client.#flush();
-			},
-			onError() {
-				client.#transportEnded();
-			},
+			onReadable: Client.#onReadable,
+			onWritable: Client.#onWritable,
+			onError: Client.#onError,
 		});
+		socket.client = this;
+		this.#socket = socket;
 		this.remoteAddress = this.#socket.remoteAddress;
 	}
+
+	// What the socket and the core call, shared by every connection (made once, at preload):
+	// the socket's callbacks find their client through it, the core's handler holds its client.
+	static readonly #onReadable = function (this: Socket, count: number) {
+		(this as ClientSocket).client!.#receive(count);
+	};
+	static readonly #onWritable = function (this: Socket, count: number) {
+		const client = (this as ClientSocket).client!;
+		client.#grants++;
+		// On lin every write is followed by one of these: nothing to do unless bytes wait.
+		if (client.#queue.grant(count) || client.#phase !== Phase.WebSocket) client.#flush();
+	};
+	static readonly #onError = function (this: Socket) {
+		(this as ClientSocket).client!.#transportEnded();
+	};
+	static readonly #Handler = class implements ProtocolHandler {
+		readonly client: Client;
+		readonly onMessage: WebSocketServerOptions["onMessage"];
+		constructor(client: Client, onMessage: WebSocketServerOptions["onMessage"]) {
+			this.client = client;
+			this.onMessage = onMessage;
+		}
+		// The core's bytes: written at once when the budget allows, else queued (a view of the
+		// shared read buffer is copied first, since the next read reuses it).
+		write(bytes: Uint8Array) {
+			const client = this.client;
+			if (client.#phase === Phase.WebSocket && !client.#queue.send(bytes, client.#socket, client.#server.readBuffer.buffer)) client.#queueFull();
+		}
+		// (Nothing is delivered once the connection is released: #release stops the core.)
+		message(bytes: Uint8Array, binary: boolean) {
+			this.onMessage?.(this.client, bytes, binary);
+		}
+		event(event: ProtocolEvent) {
+			this.client.#event(event);
+		}
+	};
 
 	/** Whether the WebSocket handshake is complete and the connection not yet closing. */
 	get open(): boolean {
@@ -430,7 +464,7 @@ export class Client {
 				}
 				let request: HttpRequest;
 				try {
-					const head = this.#reader.receive(bytes);
+					const head = (this.#reader ??= new HeadReader(this.#limits.maxHead)).receive(bytes);
 					if (!head) continue;
 					request = parseRequest(head);
 				} catch (error) {
@@ -438,7 +472,7 @@ export class Client {
 					this.#respond({ status: error.status, body: error.message + "\n" }, false);
 					continue;
 				}
-				const rest = this.#reader.rest;
+				const rest = this.#reader!.rest;
 				if (rest.length) this.#input = rest;
 				this.#route(request);
 			}
@@ -518,23 +552,8 @@ export class Client {
 			return;
 		}
 		// The core validates the upgrade itself and answers 400, 405 or 426 when it is wrong.
-		const client = this;
-		const onMessage = server.options.onMessage;
-		const queue = this.#queue;
-		const socket = this.#socket;
-		const readBuffer = server.readBuffer.buffer;
-		const handler: ProtocolHandler = {
-			// The core's bytes: written at once when the budget allows, else queued (a view of the
-			// shared read buffer is copied first, since the next read reuses it).
-			write(bytes: Uint8Array) {
-				if (client.#phase === Phase.WebSocket && !queue.send(bytes, socket, readBuffer)) client.#queueFull();
-			},
-			// (Nothing is delivered once the connection is released: #release stops the core.)
-			message: onMessage ? (bytes: Uint8Array, binary: boolean) => onMessage(client, bytes, binary) : () => {},
-			event(event: ProtocolEvent) {
-				client.#event(event);
-			},
-		};
+		this.#reader = undefined;
+		const handler = new Client.#Handler(this, server.options.onMessage);
 		const protocol = new ServerProtocol({ random: noRandom, maxMessage: server.maxMessage, subprotocols: server.subprotocols, handler });
 		this.#protocol = protocol;
 		this.#phase = Phase.WebSocket;
@@ -668,6 +687,7 @@ export class Client {
 		this.#outgoing = [];
 		this.#input = undefined;
 		this.#exchange = undefined;
+		this.#reader = undefined;
 		this.#socket.close();
 		this.#server.released(this);
 	}
