@@ -1,6 +1,6 @@
 // The client side of a connection: RFC 6455 §4.1 opening handshake on top of the shared Protocol.
 import { HandshakeError, checkResponse, encodeClientRequest, makeKey } from "ws/handshake";
-import { HeadReader, HttpError, parseResponse, type HttpResponse } from "ws/http";
+import { HeadReader, HttpError, parseResponse } from "ws/http";
 import { Protocol, State, type ProtocolOptions } from "ws/protocol";
 
 export interface ClientOptions extends ProtocolOptions {
@@ -35,7 +35,6 @@ export class ClientProtocol extends Protocol {
 	#reader: HeadReader | undefined;
 	#key: string;
 	#subprotocols: string[];
-	#response: HttpResponse | undefined;
 
 	constructor(options: ClientOptions) {
 		super("client", options, State.Connecting);
@@ -58,18 +57,12 @@ export class ClientProtocol extends Protocol {
 		);
 	}
 
-	/** The server's handshake response, once received. */
-	get response(): HttpResponse | undefined {
-		return this.#response;
-	}
-
 	protected override receiveHandshake(bytes: Uint8Array): void {
 		let subprotocol: string | undefined;
 		try {
 			const head = this.#reader!.receive(bytes);
 			if (!head) return;
 			const response = parseResponse(head);
-			this.#response = response;
 			subprotocol = checkResponse(response, this.#key, this.#subprotocols);
 		} catch (error) {
 			if (error instanceof HandshakeError) this.handshakeFailed(error.status, error.reason, error.message);

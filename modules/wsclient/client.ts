@@ -6,7 +6,7 @@ import Timer from "timer";
 import { CloseCode } from "ws/close";
 import { ClientProtocol } from "ws/client";
 import { Opcode } from "ws/frame";
-import { State, type Payload, type ProtocolEvent } from "ws/protocol";
+import { State, type Payload, type ProtocolEvent, type ProtocolHandler } from "ws/protocol";
 import { parseUri, type WebSocketUri } from "ws/uri";
 import { WriteQueue } from "ws/writequeue";
 import { secureOptions, type TlsOptions } from "wsclient/credentials";
@@ -132,6 +132,37 @@ export class WebSocketClient {
 			if (this.attempt !== client.#attempt) return;
 			client.#transport = undefined;
 			client.#fail("tls", `TLS with ${client.#label()} failed: ${(error as Error)?.message ?? error} (${client.#tlsHint()})`);
+		}
+	};
+
+	/** What one attempt's core reports, passed on while it is the client's current attempt (made
+	 *  once at preload, like #AttemptEvents). */
+	static readonly #AttemptHandler = class implements ProtocolHandler {
+		readonly client: WebSocketClient;
+		readonly attempt: number;
+
+		constructor(client: WebSocketClient, attempt: number) {
+			this.client = client;
+			this.attempt = attempt;
+		}
+
+		write(bytes: Uint8Array) {
+			const client = this.client;
+			if (this.attempt !== client.#attempt || !client.#queue) return;
+			// Views of received bytes (a pong's payload) may be kept: every read is a fresh buffer.
+			if (!client.#queue.push(bytes)) client.#fail("overflow", `${client.#label()} does not read what is sent: the send queue is full (${client.#maxQueue} bytes)`);
+		}
+
+		message(bytes: Uint8Array, binary: boolean) {
+			const client = this.client;
+			if (this.attempt !== client.#attempt || !client.#queue) return;
+			const copy = bytes.slice().buffer as ArrayBuffer;
+			client.#options.onMessage?.call(client, binary ? copy : copy.byteLength ? String.fromArrayBuffer(copy) : "");
+		}
+
+		event(event: ProtocolEvent) {
+			const client = this.client;
+			if (this.attempt === client.#attempt && client.#queue) client.#event(event);
 		}
 	};
 
@@ -289,8 +320,6 @@ export class WebSocketClient {
 		// A fresh core per attempt: a new Sec-WebSocket-Key, the upgrade request already queued.
 		// It reports as things happen, in stream order; what a stale attempt (or one already
 		// released) reports is ignored.
-		const client = this;
-		const current = () => attempt === client.#attempt && client.#queue !== undefined;
 		this.#protocol = new ClientProtocol({
 			...uri,
 			random,
@@ -298,22 +327,7 @@ export class WebSocketClient {
 			chunkSize: options.chunkSize,
 			subprotocols: options.subprotocols,
 			headers: options.headers,
-			handler: {
-				write(bytes: Uint8Array) {
-					if (!current()) return;
-					// Views of received bytes (a pong's payload) may be kept: every read is a fresh buffer.
-					if (!client.#queue!.push(bytes))
-						client.#fail("overflow", `${client.#label()} does not read what is sent: the send queue is full (${client.#maxQueue} bytes)`);
-				},
-				message(bytes: Uint8Array, binary: boolean) {
-					if (!current()) return;
-					const copy = bytes.slice().buffer as ArrayBuffer;
-					options.onMessage?.call(client, binary ? copy : copy.byteLength ? String.fromArrayBuffer(copy) : "");
-				},
-				event(event: ProtocolEvent) {
-					if (current()) client.#event(event);
-				},
-			},
+			handler: new WebSocketClient.#AttemptHandler(this, attempt),
 		});
 		// The upgrade request waits in the queue for the socket's first write budget.
 		this.#process();
