@@ -4,6 +4,7 @@
 // (and its echo written) before a frame that follows it can fail the connection. Without a
 // handler it collects both, for dataToSend() and eventsReceived(). Framing, the close handshake
 // and ping/pong live here once; ServerProtocol and ClientProtocol add only the opening handshake.
+import type { MemoryBudget } from "ws/budget";
 import { CloseCode, encodeClosePayload, isValidCloseCode, maxCloseReason, parseClosePayload } from "ws/close";
 import { InvalidPayloadError, InvalidStateError, WebSocketError } from "ws/errors";
 import { FrameParser, Opcode, encodeFrame, frameHeaderSize, isControl, maxControlPayload, writeFrameHeader, type FrameSink } from "ws/frame";
@@ -37,6 +38,10 @@ export interface ProtocolOptions {
 	/** Where the bytes to write and what happens go (default: collected for dataToSend() and
 	 *  eventsReceived()). */
 	handler?: ProtocolHandler;
+	/** Counts what a message being assembled from pieces holds: from its first frame, its whole
+	 *  length (or maxMessage, for a message in several frames: its end is not known), until it is
+	 *  delivered or the connection ends, so a message once begun can always be completed. */
+	budget?: MemoryBudget;
 }
 
 /** What a shell gives the core: called synchronously, in stream order. */
@@ -128,6 +133,10 @@ export class Protocol implements FrameSink {
 	#filled = 0;
 	readonly #random: (count: number) => Uint8Array;
 	readonly #maxResizable: number;
+	readonly #maxMessage: number;
+	readonly #budget: MemoryBudget | undefined;
+	// What the message being assembled has taken from the budget.
+	#reserved = 0;
 	#closeEmitted = false;
 	#closeTransport = false;
 
@@ -139,6 +148,8 @@ export class Protocol implements FrameSink {
 		if (options.chunkSize !== undefined && !(options.chunkSize >= 1)) throw new RangeError("chunkSize must be at least 1");
 		const maxMessage = options.maxMessage ?? 16384;
 		this.#maxResizable = Math.min(maxMessage, 0x7fffffff - headroom);
+		this.#maxMessage = maxMessage;
+		this.#budget = options.budget;
 		this.#parser = new FrameParser({ role, maxMessage });
 		this.#handler = options.handler ?? new Collector();
 	}
@@ -150,6 +161,11 @@ export class Protocol implements FrameSink {
 	/** Whether the shell should close the TCP connection (after writing what it was given). */
 	get shouldCloseTransport(): boolean {
 		return this.#closeTransport;
+	}
+
+	/** Whether a data message is being assembled from pieces (it holds its budget until it ends). */
+	get assembling(): boolean {
+		return this.#message !== undefined;
 	}
 
 	/** Feeds the bytes that arrived (the first `length` of them), split anywhere. Frame
@@ -173,6 +189,7 @@ export class Protocol implements FrameSink {
 	/** The transport ended (the peer closed TCP, or it broke). */
 	receiveEof(): void {
 		this.#parser.stop();
+		this.#dropMessage();
 		if (this.#state !== State.Closed) {
 			this.#state = State.Closed;
 			this.#emitClose(CloseCode.Abnormal, "", false);
@@ -291,6 +308,7 @@ export class Protocol implements FrameSink {
 	fail(code: number, reason = ""): void {
 		if (this.#state === State.Closed) return;
 		this.#parser.stop();
+		this.#dropMessage();
 		if (this.#state !== State.Connecting && !this.#closeSent && isValidCloseCode(code))
 			this.#writeFrame(Opcode.Close, true, encodeClosePayload(code, fitReason(reason)), true);
 		this.#closeSent = true;
@@ -365,6 +383,8 @@ export class Protocol implements FrameSink {
 				// A message in several frames grows frame by frame: a resizable buffer, which XS
 				// reallocates in place where it can, so each payload byte is copied once.
 				const buffer = fin ? new ArrayBuffer(headroom + length) : new ArrayBuffer(headroom + length, { maxByteLength: headroom + this.#maxResizable });
+				const budget = this.#budget;
+				if (budget) budget.take((this.#reserved = headroom + (fin ? length : this.#maxMessage)));
 				this.#message = new Uint8Array(buffer);
 				this.#filled = headroom;
 			} else if (length) {
@@ -382,7 +402,7 @@ export class Protocol implements FrameSink {
 		}
 		if (!fin || offset + count !== length) return;
 		if (this.#messageOpcode === Opcode.Text) this.#checkUtf8Complete();
-		this.#message = undefined;
+		this.#dropMessage();
 		this.#deliver(message.subarray(headroom, this.#filled), this.#messageOpcode !== Opcode.Text);
 	}
 
@@ -405,6 +425,16 @@ export class Protocol implements FrameSink {
 
 	controlFrame(opcode: number, payload: Uint8Array): void {
 		this.#receiveControl(opcode, payload);
+	}
+
+	// The message being assembled is delivered, or will never be: its budget goes back.
+	#dropMessage() {
+		this.#message = undefined;
+		const reserved = this.#reserved;
+		if (reserved) {
+			this.#reserved = 0;
+			this.#budget!.give(reserved);
+		}
 	}
 
 	// While the handler has the message, sending it back frames it in place (#writeFrame). An
@@ -452,6 +482,7 @@ export class Protocol implements FrameSink {
 			// RFC 6455 §5.5.1: nothing is read after a Close frame; §7.1.5 / §5.5.1: the reply echoes
 			// the status code (none when there was none).
 			this.#parser.stop();
+			this.#dropMessage();
 			if (!this.#closeSent) {
 				this.#writeFrame(Opcode.Close, true, encodeClosePayload(code === CloseCode.NoStatus ? undefined : code), true);
 				this.#closeSent = true;

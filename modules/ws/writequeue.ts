@@ -2,6 +2,8 @@
 // budget (onWritable(count)); writing past the budget throws "would block" and, inside a
 // callback, aborts XS. The queue is bounded: a peer that stops reading cannot make the device
 // run out of memory, push() refuses instead and the shell drops that peer.
+import type { MemoryBudget } from "ws/budget";
+
 /** What takes the bytes: an ECMA-419 socket (its write() answers the budget left). */
 export interface Writer {
 	write(bytes: Uint8Array): unknown;
@@ -16,6 +18,8 @@ export class WriteQueue {
 	readonly #budgeted: boolean;
 	#pieces: Uint8Array[] = [];
 	#failed = false;
+	// Counts the bytes waiting here, with everything else the server holds.
+	readonly #budget: MemoryBudget | undefined;
 
 	/**
 	 * @param limit most bytes queued at once
@@ -23,11 +27,13 @@ export class WriteQueue {
 	 * @param budgeted the writer answers every write with the budget left, and anything else
 	 *   means the write failed: the SDK's TCP sockets on lin and lwIP, whose write() returns no
 	 *   result when the connection is broken (and, on lin, no callback comes after that)
+	 * @param budget counts the bytes waiting here (ws/budget)
 	 */
-	constructor(limit: number, maxWrite = 0x7fffffff, budgeted = false) {
+	constructor(limit: number, maxWrite = 0x7fffffff, budgeted = false, budget?: MemoryBudget) {
 		this.#limit = limit;
 		this.#maxWrite = maxWrite;
 		this.#budgeted = budgeted;
+		this.#budget = budget;
 	}
 
 	/** Bytes waiting to be written. */
@@ -52,6 +58,7 @@ export class WriteQueue {
 		if (this.#queued + bytes.length > this.#limit) return false;
 		this.#pieces.push(bytes);
 		this.#queued += bytes.length;
+		this.#budget?.take(bytes.length);
 		return true;
 	}
 
@@ -83,6 +90,7 @@ export class WriteQueue {
 			const piece = this.#pieces[0];
 			const size = Math.min(piece.length, this.#writable, this.#maxWrite);
 			this.#queued -= size;
+			this.#budget?.give(size);
 			if (size === piece.length) {
 				this.#pieces.shift();
 				this.#written(writer.write(piece), size);
@@ -126,12 +134,14 @@ export class WriteQueue {
 			filled += take;
 		}
 		this.#queued -= size;
+		this.#budget?.give(size);
 		this.#writable = 0;
 		write(out.buffer);
 	}
 
 	/** Forgets everything queued (the connection is gone). */
 	clear(): void {
+		this.#budget?.give(this.#queued);
 		this.#pieces = [];
 		this.#queued = 0;
 	}

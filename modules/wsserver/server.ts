@@ -9,6 +9,7 @@ import { HeadReader, HttpError, bodyFraming, concatBytes, encodeResponse, keepsA
 import { CloseCode } from "ws/close";
 import { State, type Payload, type ProtocolEvent, type ProtocolHandler } from "ws/protocol";
 import { ServerProtocol } from "ws/server";
+import { MemoryBudget } from "ws/budget";
 import { WriteQueue } from "ws/writequeue";
 import { BodyReader } from "wsserver/body";
 import { findRoute, fixedAnswer, targetPath, type HttpAnswer, type HttpExchange, type HttpRoute, type ServerView } from "wsserver/route";
@@ -44,6 +45,13 @@ export interface WebSocketServerOptions {
 	/** Most bytes queued for one client (default 2 × maxMessage + 1024); a client that lets more
 	 *  pile up (it does not read) is disconnected. */
 	maxQueue?: number;
+	/** Most bytes all WebSocket clients together hold for data: messages being assembled and
+	 *  bytes waiting to be written (default: room for 3 messages of maxMessage, with a read
+	 *  buffer each). A connection reads only while the room left could take a whole message of
+	 *  maxMessage and a read buffer of echoes; otherwise its bytes stay in the socket (TCP holds
+	 *  its peer back) until the others drain, and a new client gets 503. At least maxMessage +
+	 *  readBuffer + 10 (less is raised to that, with a trace line). */
+	memoryBudget?: number;
 	/** A request whose body or answer is not through by then is closed (default 10 s); so is a
 	 *  kept-alive HTTP connection idle that long. */
 	handshakeTimeout?: number;
@@ -165,6 +173,10 @@ export class Client {
 	#closeAfterFlush = false;
 	// Whether the application was told of this client (onConnect), so it is told of its end once.
 	#wasOpen = false;
+	// Waiting for the memory budget (WebSocketServer.memoryBudget): the bytes the socket holds for
+	// it, as its last onReadable counted them.
+	#waiting = false;
+	#unread = 0;
 	// Plain HTTP: bytes received and not yet parsed (pipelined requests wait here while an answer
 	// goes out), the request whose body is being read, and answer bytes not yet queued (views:
 	// a page in flash is queued piece by piece as the socket takes it, never copied whole).
@@ -204,7 +216,7 @@ export class Client {
 		this.#server = server;
 		this.#limits = limits;
 		// The SDK's TCP write() answers the budget left, and nothing when the peer is gone.
-		this.#queue = new WriteQueue(limits.maxQueue, undefined, true);
+		this.#queue = new WriteQueue(limits.maxQueue, undefined, true, server.budget);
 		const socket = new ClientSocket({
 			from: handle,
 			format: "buffer",
@@ -229,7 +241,11 @@ export class Client {
 		const client = (this as ClientSocket).client!;
 		client.#grants++;
 		// On lin every write is followed by one of these: nothing to do unless bytes wait.
-		if (client.#queue.grant(count) || client.#phase !== Phase.WebSocket) client.#flush();
+		if (client.#queue.grant(count) || client.#phase !== Phase.WebSocket) {
+			client.#flush();
+			const server = client.#server;
+			if (server.waiting.length) server.resumeWaiting();
+		}
 	};
 	static readonly #onError = function (this: Socket) {
 		(this as ClientSocket).client!.#transportEnded();
@@ -275,6 +291,16 @@ export class Client {
 	close(code: number = CloseCode.Normal, reason = ""): void {
 		if (!this.open) return;
 		this.#protocol!.close(code, reason);
+	}
+
+	/** Reads what waited in the socket while the memory budget had no room (the server calls
+	 *  this once it has). */
+	resumeReading(): void {
+		if (!this.#waiting) return;
+		this.#waiting = false;
+		const count = this.#unread;
+		this.#unread = 0;
+		if (count && this.#phase === Phase.WebSocket) this.#receive(count);
 	}
 
 	/** Whether this connection waits for a request head: fresh, part of a head in, or idle
@@ -401,11 +427,22 @@ export class Client {
 	#receive(count: number) {
 		const phase = this.#phase;
 		if (phase === Phase.WebSocket) {
+			const server = this.#server;
+			const protocol = this.#protocol!;
+			// Back-pressure: a read may begin a message of up to maxMessage and queue echoes of up to
+			// a read buffer. Without room for that in the budget, the bytes stay in the socket (TCP
+			// holds the peer back) until others drain. A message already begun has its room.
+			if (server.budget.held > server.readableBelow && !protocol.assembling) {
+				this.#unread = count;
+				if (!this.#waiting) {
+					this.#waiting = true;
+					server.waiting.push(this);
+				}
+				return;
+			}
 			// Into the server's one read buffer, a piece at a time: the core unmasks in place and
 			// delivers views of it, so a message that comes whole is never copied.
-			const server = this.#server;
 			const buffer = server.readBuffer;
-			const protocol = this.#protocol!;
 			const socket = this.#socket;
 			while (count > 0 && this.#phase === Phase.WebSocket) {
 				const size = count < buffer.length ? count : buffer.length;
@@ -414,6 +451,7 @@ export class Client {
 				protocol.receiveData(buffer, size);
 			}
 			if (this.#closeAfterFlush) this.#flush();
+			if (server.waiting.length) server.resumeWaiting();
 			return;
 		}
 		if (phase === Phase.Closed) return;
@@ -554,7 +592,7 @@ export class Client {
 		// The core validates the upgrade itself and answers 400, 405 or 426 when it is wrong.
 		this.#reader = undefined;
 		const handler = new Client.#Handler(this, server.options.onMessage);
-		const protocol = new ServerProtocol({ random: noRandom, maxMessage: server.maxMessage, subprotocols: server.subprotocols, handler });
+		const protocol = new ServerProtocol({ random: noRandom, maxMessage: server.maxMessage, subprotocols: server.subprotocols, handler, budget: server.budget });
 		this.#protocol = protocol;
 		this.#phase = Phase.WebSocket;
 		const rest = this.#input;
@@ -706,6 +744,13 @@ export class WebSocketServer {
 	/** What every WebSocket connection reads into (made at run time: a preloaded module's
 	 *  buffers are read-only). */
 	readonly readBuffer: Uint8Array;
+	/** What WebSocket clients hold for data (see WebSocketServerOptions.memoryBudget). */
+	readonly budget: MemoryBudget;
+	/** A connection reads only while budget.held is at most this. */
+	readonly readableBelow: number;
+	/** Connections whose bytes wait in their sockets for room in the budget, first come first. */
+	readonly waiting: Client[] = [];
+	#resuming = false;
 	// The last view of the read buffer's first n bytes (socket.read(view) reads exactly a view's
 	// length): a stream of same-sized messages reads without allocating.
 	#readView: Uint8Array | undefined;
@@ -732,6 +777,17 @@ export class WebSocketServer {
 		this.routes = options.routes ?? [];
 		this.greeting = options.greeting ?? "";
 		this.readBuffer = new Uint8Array(options.readBuffer ?? 1536);
+		// Room for a whole message (and the 10 bytes a server frames it in) and a read buffer of
+		// echoes waiting to be written.
+		const readReserve = this.maxMessage + 10 + this.readBuffer.length;
+		let memoryBudget = options.memoryBudget ?? 3 * readReserve;
+		if (memoryBudget < readReserve) {
+			// Less could never take a message of maxMessage: every connection would wait for ever.
+			trace(`wsserver: memoryBudget ${memoryBudget} is below one message of maxMessage and a read buffer: ${readReserve} bytes used instead\n`);
+			memoryBudget = readReserve;
+		}
+		this.budget = new MemoryBudget(memoryBudget);
+		this.readableBelow = memoryBudget - readReserve;
 		const handshakeTimeout = options.handshakeTimeout ?? 10_000;
 		this.#limits = Object.freeze({
 			maxHead: options.maxHead ?? 2048,
@@ -750,6 +806,7 @@ export class WebSocketServer {
 			maxConnections: this.maxConnections,
 			maxPending: this.maxPending,
 			maxMessage: this.maxMessage,
+			memoryBudget,
 			...this.#limits,
 		});
 		this.view = {
@@ -762,6 +819,7 @@ export class WebSocketServer {
 			},
 			startedAt,
 			limits,
+			budget: () => ({ held: this.budget.held, peak: this.budget.peak, limit: this.budget.limit, waiting: this.waiting.length }),
 			links: () => options.links?.() ?? [],
 		};
 		this.#listener = new Listener({
@@ -808,8 +866,21 @@ export class WebSocketServer {
 		for (const client of [...this.#lingering]) client.destroy();
 	}
 
+	/** Room for another client: under maxClients, and the memory budget could take a message. */
 	canAcceptClient(): boolean {
-		return this.#clients.size < this.maxClients;
+		return this.#clients.size < this.maxClients && this.budget.held <= this.readableBelow;
+	}
+
+	/** Lets waiting connections read, first come first, while the budget has room. */
+	resumeWaiting(): void {
+		if (this.#resuming) return;
+		this.#resuming = true;
+		try {
+			const waiting = this.waiting;
+			while (waiting.length && this.budget.held <= this.readableBelow) waiting.shift()!.resumeReading();
+		} finally {
+			this.#resuming = false;
+		}
 	}
 
 	clientOpened(client: Client) {
@@ -826,6 +897,10 @@ export class WebSocketServer {
 		this.#connections.delete(client);
 		this.#clients.delete(client);
 		this.#lingering.delete(client);
+		const waiting = this.waiting.indexOf(client);
+		if (waiting >= 0) this.waiting.splice(waiting, 1);
+		// What it held is free: others may read.
+		if (this.waiting.length) this.resumeWaiting();
 	}
 
 	lingering(client: Client) {

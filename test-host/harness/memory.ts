@@ -391,3 +391,50 @@ function firstLine(error: unknown): string {
 	const abort = message.split("\n").find((line) => /XS abort|allocation: failed/.test(line));
 	return abort ?? message.split("\n")[0];
 }
+
+/** What a burst left: the server's memory budget as /api/status reports it afterwards. */
+export interface BurstFigures {
+	budget: { held: number; peak: number; limit: number; waiting: number };
+	messages: number;
+}
+
+/**
+ * Every client the profile allows sends `rounds` messages of the largest allowed size at once,
+ * without waiting for echoes: the worst burst of data the server can be handed. Resolves once every
+ * echo came back with the same bytes, in order; rejects on a wrong or missing echo.
+ */
+export async function runBurst(target: ProfileTarget, rounds = 3): Promise<BurstFigures> {
+	const { limits } = target;
+	const base = `127.0.0.1:${wsPort}`;
+	const clients: WebSocket[] = [];
+	try {
+		for (let i = 0; i < limits.maxClients; i++) clients.push(await openClient(`ws://${base}/ws`));
+		const load = clients.map(async (ws, index) => {
+			const sent = Array.from({ length: rounds }, (_, round) => Buffer.alloc(limits.maxMessage, (index * rounds + round) & 0xff));
+			const received: Buffer[] = [];
+			const done = new Promise<void>((resolve, reject) => {
+				const timer = setTimeout(() => reject(new Error(`client ${index}: ${received.length} of ${rounds} echoes within 60 s`)), 60_000);
+				ws.on("message", (data: Buffer) => {
+					received.push(Buffer.from(data));
+					if (received.length === rounds) {
+						clearTimeout(timer);
+						resolve();
+					}
+				});
+				ws.once("close", (code) => reject(new Error(`client ${index}: closed (${code}) during the burst`)));
+			});
+			for (const message of sent) ws.send(message, { binary: true });
+			await done;
+			received.forEach((echo, round) => {
+				if (!echo.equals(sent[round])) throw new Error(`client ${index}: a wrong echo of message ${round}`);
+			});
+		});
+		await Promise.all(load);
+		const status = await http("GET", `http://${base}/api/status`);
+		if (status.status !== 200) throw new Error(`GET /api/status answered ${status.status}`);
+		const budget = JSON.parse(status.body.toString()).websocket.budget;
+		return { budget, messages: limits.maxClients * rounds };
+	} finally {
+		await Promise.all(clients.map(closeClient));
+	}
+}

@@ -14,7 +14,10 @@ import { eventually, pause } from "../http/helpers.ts";
 const maxClients = 2;
 const maxMessage = 65536;
 const writeTimeout = 2000;
-const config = { wsMaxClients: maxClients, wsMaxMessage: maxMessage, wsPingInterval: 0, wsWriteTimeout: writeTimeout };
+// A memory budget with room for every client's largest message (the profile's is made for its own
+// wsMaxMessage): here the limits on time are tested, not the budget (tests/echo/budget.test.ts).
+const memoryBudget = (maxClients + 1) * (maxMessage + 10 + 1536);
+const config = { wsMaxClients: maxClients, wsMaxMessage: maxMessage, wsMemoryBudget: memoryBudget, wsPingInterval: 0, wsWriteTimeout: writeTimeout };
 let target: Target;
 
 before(async () => {

@@ -4,7 +4,7 @@
 // maximum, every AT link sending and receiving, the HTTP API and the console page.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chipSlotBytes, runScenario, startProfile } from "../../harness/memory.ts";
+import { chipSlotBytes, runBurst, runScenario, startProfile } from "../../harness/memory.ts";
 import { sdkAvailable, sdkMissingMessage } from "../../toolchain/sdk.ts";
 
 /** The issue's targets. */
@@ -25,6 +25,24 @@ test(`the ESP32 profile idles in at most ${esp32Idle} slots and runs the scenari
 	assert.equal(target.aborted(), undefined);
 	t.diagnostic(`idle ${figures.idle.slots} slots (${((figures.idle.slots * chipSlotBytes) / 1024).toFixed(1)} KB on a chip), peak ${figures.peak.slots} slots, ${figures.peak.chunks} chunk bytes`);
 	assert.ok(figures.idle.slots <= esp32Idle, `idle ${figures.idle.slots} slots`);
+});
+
+test(`the ESP32 profile keeps running in a fixed ${esp32Heap}-slot heap when every client sends its largest messages at once`, async (t) => {
+	if (!sdkAvailable()) return t.skip(sdkMissingMessage);
+	const target = await startProfile("esp32", { heap: esp32Heap });
+	let figures;
+	try {
+		figures = await runBurst(target);
+		// Still serving after the burst.
+		await target.probe();
+	} finally {
+		await target.stop().catch((error) => assert.fail(`mcsim: ${(error as Error).message}`));
+	}
+	assert.equal(target.aborted(), undefined);
+	const { budget } = figures;
+	t.diagnostic(`${figures.messages} messages of ${target.limits.maxMessage} bytes at once: the budget peaked at ${budget.peak} of ${budget.limit} bytes`);
+	assert.ok(budget.peak >= target.limits.maxMessage, "the budget counted the messages");
+	assert.ok(budget.peak <= budget.limit + target.limits.maxClients * 1536, `budget peak ${budget.peak} within ${budget.limit} and a read buffer per client`);
 });
 
 // Not met yet (SDK 8.2.3, lin): the scenario needs 1,312 slots (two idle clients and the open
