@@ -89,6 +89,15 @@ export class FrameParser {
 		return this.#inMessage;
 	}
 
+	/** The most bytes that can be parsed next without going past the end of the current frame:
+	 *  the rest of its payload, or of its header (2 bytes when none has begun: they tell the
+	 *  header's size). */
+	get bytesToFrameEnd(): number {
+		if (this.#inPayload) return this.#length - this.#offset;
+		const fill = this.#headFill;
+		return fill < 2 ? 2 - fill : headerSize(this.#head![1]) - fill;
+	}
+
 	/** Ignores everything from now on (after a Close frame or a failure, RFC 6455 §5.5.1). */
 	stop(): void {
 		this.#stopped = true;

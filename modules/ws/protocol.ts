@@ -168,6 +168,12 @@ export class Protocol implements FrameSink {
 		return this.#message !== undefined;
 	}
 
+	/** The most bytes receiveData can take without going past the end of the current frame (or
+	 *  header): a shell short of memory reads a message it has begun to its end, and no further. */
+	get bytesToFrameEnd(): number {
+		return this.#parser.bytesToFrameEnd;
+	}
+
 	/** Feeds the bytes that arrived (the first `length` of them), split anywhere. Frame
 	 *  payloads are unmasked in place. */
 	receiveData(data: Uint8Array | ArrayBuffer, length?: number): void {

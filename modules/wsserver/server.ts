@@ -429,23 +429,29 @@ export class Client {
 		if (phase === Phase.WebSocket) {
 			const server = this.#server;
 			const protocol = this.#protocol!;
-			// Back-pressure: a read may begin a message of up to maxMessage and queue echoes of up to
-			// a read buffer. Without room for that in the budget, the bytes stay in the socket (TCP
-			// holds the peer back) until others drain. A message already begun has its room.
-			if (server.budget.held > server.readableBelow && !protocol.assembling) {
-				this.#unread = count;
-				if (!this.#waiting) {
-					this.#waiting = true;
-					server.waiting.push(this);
-				}
-				return;
-			}
 			// Into the server's one read buffer, a piece at a time: the core unmasks in place and
 			// delivers views of it, so a message that comes whole is never copied.
 			const buffer = server.readBuffer;
+			const budget = server.budget;
 			const socket = this.#socket;
 			while (count > 0 && this.#phase === Phase.WebSocket) {
-				const size = count < buffer.length ? count : buffer.length;
+				let size = count < buffer.length ? count : buffer.length;
+				// Back-pressure: a read may begin a message of up to maxMessage and queue echoes of up
+				// to a read buffer. Without room for that, the bytes stay in the socket (TCP holds the
+				// peer back) until others drain; a message already begun has its room, and is read
+				// to its end, frame by frame, but not past it.
+				if (budget.held > server.readableBelow) {
+					if (!protocol.assembling) {
+						this.#unread = count;
+						if (!this.#waiting) {
+							this.#waiting = true;
+							server.waiting.push(this);
+						}
+						break;
+					}
+					const left = protocol.bytesToFrameEnd;
+					if (left > 0 && left < size) size = left;
+				}
 				socket.read(size === buffer.length ? buffer : server.readView(size));
 				count -= size;
 				protocol.receiveData(buffer, size);

@@ -606,3 +606,37 @@ describe("a shell's handler sees everything in stream order (RFC 6455 §7.1.7)",
 		assert.deepEqual(concat(...written), concat(frameBytes(2, ascii("twice")), frameBytes(1, ascii("twice"))));
 	});
 });
+
+describe("reading a frame to its end and no further (a server short of memory)", () => {
+	test("bytesToFrameEnd counts the header, then the payload, and a message begun reserves its budget", () => {
+		const budget = new ws.budget.MemoryBudget(100_000);
+		const protocol = server({ budget });
+		const payload = pattern(300);
+		const bytes = frameBytes(2, payload, { mask: clientMask });
+		assert.equal(protocol.bytesToFrameEnd, 2, "two bytes tell a header's size");
+		protocol.receiveData(bytes.subarray(0, 2));
+		assert.equal(protocol.bytesToFrameEnd, 6, "the rest of the header: 2 length bytes and the mask");
+		protocol.receiveData(bytes.subarray(2, 8));
+		assert.equal(protocol.bytesToFrameEnd, 300, "then the payload");
+		protocol.receiveData(bytes.subarray(8, 108));
+		assert.equal(protocol.assembling, true);
+		assert.equal(budget.held, 310, "the whole message (and the room to frame its echo) reserved from its header");
+		assert.equal(protocol.bytesToFrameEnd, 200);
+		protocol.receiveData(bytes.subarray(108));
+		assert.equal(protocol.assembling, false);
+		assert.equal(budget.held, 0, "given back once delivered");
+		assert.equal(protocol.bytesToFrameEnd, 2);
+		const [message] = events(protocol);
+		assert.deepEqual(new Uint8Array(message.data), payload);
+	});
+
+	test("a fragmented message reserves the largest message, and a failure gives it back", () => {
+		const budget = new ws.budget.MemoryBudget(100_000);
+		const protocol = server({ budget, maxMessage: 5000 });
+		protocol.receiveData(frameBytes(1, ascii("part"), { fin: false, mask: clientMask }));
+		assert.equal(budget.held, 5010);
+		protocol.receiveData(frameBytes(0, [0xff], { mask: clientMask }));
+		assertFails(protocol, 1007);
+		assert.equal(budget.held, 0);
+	});
+});

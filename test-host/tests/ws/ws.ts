@@ -7,9 +7,9 @@ export async function loadWs() {
 	const realm = await FirmwareRealm.create({ manifest: path.join(projectRoot, "modules/ws/manifest.json"), trace: () => {} });
 	// One import at a time: the realm links a module graph per import() call.
 	const modules: any[] = [];
-	for (const name of ["protocol", "server", "client", "frame", "http", "handshake", "close", "utf8", "uri", "errors"]) modules.push(await realm.import(`ws/${name}`));
-	const [protocol, server, client, frame, http, handshake, close, utf8, uri, errors] = modules;
-	return { realm, protocol, server, client, frame, http, handshake, close, utf8, uri, errors, State: protocol.State, Opcode: frame.Opcode };
+	for (const name of ["protocol", "server", "client", "frame", "http", "handshake", "close", "utf8", "uri", "errors", "budget"]) modules.push(await realm.import(`ws/${name}`));
+	const [protocol, server, client, frame, http, handshake, close, utf8, uri, errors, budget] = modules;
+	return { realm, protocol, server, client, frame, http, handshake, close, utf8, uri, errors, budget, State: protocol.State, Opcode: frame.Opcode };
 }
 
 export type Ws = Awaited<ReturnType<typeof loadWs>>;
