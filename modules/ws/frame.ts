@@ -44,6 +44,13 @@ export interface FrameParserOptions {
 // The longest header: 2 bytes, a 64-bit length and a masking key.
 const maxHeader = 14;
 
+// The payload view the fast path made last, of which bytes and where: shared by every parser
+// rather than kept by each (a server's connections all read into one buffer, and a view is
+// valid only during the call that hands it on), so it costs no memory per connection.
+let lastView: Uint8Array | undefined;
+let lastViewOf: Uint8Array | undefined;
+let lastViewStart = 0;
+
 /**
  * Parses the byte stream, split anywhere. A header that arrives whole is read where it lies; one
  * split between pieces waits in a 14-byte stash. Payloads are unmasked in place and handed on as
@@ -59,10 +66,6 @@ export class FrameParser {
 	// its payload length so far.
 	#inMessage = false;
 	readonly #expectMasked: boolean;
-	// The payload view the fast path made last, and where it lay.
-	#view: Uint8Array | undefined;
-	#viewOf: Uint8Array | undefined;
-	#viewStart = 0;
 	readonly #mask = new Uint8Array(4);
 	readonly #maxMessage: number;
 	#messageLength = 0;
@@ -127,11 +130,11 @@ export class FrameParser {
 						if (length > this.#maxMessage) throw new MessageTooBigError(`message of ${length} bytes over the limit of ${this.#maxMessage}`);
 						// The view of the last such frame is used again when this one lies at the same
 						// place (a stream of same-sized messages allocates nothing here).
-						let payload = this.#view;
-						if (bytes !== this.#viewOf || start !== this.#viewStart || length !== payload!.length) {
-							payload = this.#view = bytes.subarray(start, start + length);
-							this.#viewOf = bytes;
-							this.#viewStart = start;
+						let payload = lastView;
+						if (bytes !== lastViewOf || start !== lastViewStart || length !== payload!.length) {
+							payload = lastView = bytes.subarray(start, start + length);
+							lastViewOf = bytes;
+							lastViewStart = start;
 						}
 						if (masked && length) {
 							const mask = this.#mask;

@@ -84,6 +84,11 @@ export type Payload = string | ArrayBuffer | ArrayBufferView;
 
 const noBytes = Object.freeze(new Uint8Array(0)) as Uint8Array;
 
+// The last message echoed in place, and its frame view: shared by every connection (the parser's
+// payload views are, ws/frame), so it costs no memory per connection.
+let lastEchoed: Uint8Array | undefined;
+let lastEchoFrame: Uint8Array | undefined;
+
 // Room kept in front of a message assembled from pieces, so that a server can frame it in place
 // (a server header is at most 10 bytes).
 const headroom = 10;
@@ -123,9 +128,6 @@ export class Protocol implements FrameSink {
 	#closeSent = false;
 	// Whether a fragmented message is being sent (RFC 6455 §5.4: no other data frame until its end).
 	#sending = false;
-	// The last message echoed in place, and its frame view.
-	#echoed: Uint8Array | undefined;
-	#echoFrame: Uint8Array | undefined;
 	readonly #utf8 = new Utf8Validator();
 	// The data message being received: its opcode, and (assembled from pieces) its buffer and fill.
 	#messageOpcode = 0;
@@ -237,10 +239,10 @@ export class Protocol implements FrameSink {
 			if (offset >= size) {
 				this.#delivered = undefined;
 				// The frame view of the last echo serves again when the message lies in the same view.
-				let frame = this.#echoFrame;
-				if (delivered !== this.#echoed) {
-					frame = this.#echoFrame = new Uint8Array(delivered.buffer, offset - size, size + length);
-					this.#echoed = delivered;
+				let frame = lastEchoFrame;
+				if (delivered !== lastEchoed) {
+					frame = lastEchoFrame = new Uint8Array(delivered.buffer, offset - size, size + length);
+					lastEchoed = delivered;
 				}
 				frame![0] = 0x80 | opcode;
 				if (size === 2) frame![1] = length;
@@ -449,6 +451,9 @@ export class Protocol implements FrameSink {
 		this.#delivered = bytes;
 		this.#handler.message(bytes, binary);
 		this.#delivered = undefined;
+		// An assembled message is never delivered again: the shared echo cache must not keep it
+		// (up to maxMessage bytes) alive.
+		if (lastEchoed === bytes) lastEchoed = lastEchoFrame = undefined;
 	}
 
 	// Chunk mode: the payload as it comes, in copies of at most chunkSize bytes.
