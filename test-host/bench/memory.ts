@@ -6,6 +6,7 @@
 //   npm run bench:memory -- --profile esp8266     one
 //   npm run bench:memory -- --no-search           without the bisection (much faster)
 //   npm run bench:memory -- --step 16             the bisection's resolution in slots (default 32)
+//   npm run bench:memory -- --chunk 16384         the chunk heap fixed too, in bytes, while bisecting
 import { sdkAvailable, sdkMissingMessage } from "../toolchain/sdk.ts";
 import {
 	chipSlotBytes,
@@ -23,6 +24,7 @@ interface Options {
 	profiles: Profile[];
 	search: boolean;
 	step: number;
+	chunk?: number;
 	verbose: boolean;
 }
 
@@ -36,6 +38,7 @@ function parseOptions(argv: string[]): Options {
 			options.profiles = [profile];
 		} else if (argument === "--no-search") options.search = false;
 		else if (argument === "--step") options.step = Number(argv[++i]);
+		else if (argument === "--chunk") options.chunk = Number(argv[++i]);
 		else if (argument === "--verbose") options.verbose = true;
 		else throw new Error(`unknown option ${argument}`);
 	}
@@ -55,12 +58,12 @@ function figureRow(what: string, figure: { slots: number; chunks: number }): str
 }
 
 /** Smallest heap in [low, high] (slots, to `step`) the scenario passes in; high must pass. */
-async function smallestHeap(profile: Profile, low: number, high: number, step: number, verbose: boolean): Promise<{ heap: number; failures: string[] }> {
+async function smallestHeap(profile: Profile, low: number, high: number, step: number, chunk: number | undefined, verbose: boolean): Promise<{ heap: number; failures: string[] }> {
 	const failures: string[] = [];
 	while (high - low > step) {
 		const middle = Math.ceil((low + high) / 2 / step) * step;
 		const heap = middle >= high ? high - step : middle;
-		const result = await passesInHeap(profile, heap, { echo: verbose });
+		const result = await passesInHeap(profile, heap, { chunk, echo: verbose });
 		log(`    ${number(heap)} slots: ${result.passed ? "passes" : `fails (${result.reason})`}`);
 		if (result.passed) high = heap;
 		else {
@@ -89,15 +92,15 @@ async function benchProfile(profile: Profile, options: Options) {
 		let high = Math.ceil(figures.reserved.slots / options.step) * options.step;
 		let low = Math.floor(figures.idle.slots / options.step) * options.step;
 		for (;;) {
-			const result = await passesInHeap(profile, high, { echo: options.verbose });
+			const result = await passesInHeap(profile, high, { chunk: options.chunk, echo: options.verbose });
 			log(`    ${number(high)} slots: ${result.passed ? "passes" : `fails (${result.reason})`}`);
 			if (result.passed) break;
 			low = high;
 			high *= 2;
 			if (high > 65536) throw new Error(`${profile}: the scenario does not pass even in ${number(high / 2)} slots`);
 		}
-		const found = await smallestHeap(profile, low, high, options.step, options.verbose);
-		smallest = row(`smallest fixed slot heap (±${options.step})`, number(found.heap), "", `${kilobytes(found.heap * chipSlotBytes)} of slots`);
+		const found = await smallestHeap(profile, low, high, options.step, options.chunk, options.verbose);
+		smallest = row(`smallest fixed slot heap (±${options.step})`, number(found.heap), options.chunk === undefined ? "" : `(${number(options.chunk)} fixed)`, `${kilobytes(found.heap * chipSlotBytes)} of slots`);
 	} else smallest = row("smallest fixed slot heap", "-", "", "not searched (--no-search)");
 
 	const lines = [

@@ -65,12 +65,17 @@ export function profileLimits(profile: Profile): ProfileLimits {
  * and builds it for lin (debug: the SDK's instrumentation). One wrapper per profile and kind, so
  * that another heap size rebuilds incrementally in the same folder.
  */
-export async function buildProfile(profile: Profile, options: { heap?: number; device: string; echo?: boolean }): Promise<LinBuild> {
-	const folder = path.join(buildRoot, "memory", options.heap === undefined ? profile : `${profile}-fixed-heap`);
+export async function buildProfile(profile: Profile, options: { heap?: number; chunk?: number; device: string; echo?: boolean }): Promise<LinBuild> {
+	const fixed = options.heap !== undefined || options.chunk !== undefined;
+	const folder = path.join(buildRoot, "memory", fixed ? `${profile}-fixed-heap` : profile);
 	fs.mkdirSync(folder, { recursive: true });
 	const manifest: Record<string, unknown> = { include: [profileManifest(profile), probeManifest] };
-	// Fixed: XS never grows the slot heap; an app that outgrows it stops with "memory full".
-	if (options.heap !== undefined) manifest.platforms = { lin: { creation: { heap: { initial: options.heap, incremental: 0 } } } };
+	// Fixed: XS never grows the slot heap (or the chunk heap); an app that outgrows it stops with
+	// "memory full", as a chip does.
+	const creation: Record<string, unknown> = {};
+	if (options.heap !== undefined) creation.heap = { initial: options.heap, incremental: 0 };
+	if (options.chunk !== undefined) creation.chunk = { initial: options.chunk, incremental: 0 };
+	if (fixed) manifest.platforms = { lin: { creation } };
 	const file = path.join(folder, "manifest.json");
 	const text = JSON.stringify(manifest, null, "\t") + "\n";
 	const changed = !fs.existsSync(file) || fs.readFileSync(file, "utf8") !== text;
@@ -109,7 +114,7 @@ export interface ProfileTarget {
 }
 
 /** Builds and starts a profile under mcsim with its AT console on a pty and the probe listening. */
-export async function startProfile(profile: Profile, options: { heap?: number; echo?: boolean } = {}): Promise<ProfileTarget> {
+export async function startProfile(profile: Profile, options: { heap?: number; chunk?: number; echo?: boolean } = {}): Promise<ProfileTarget> {
 	const locks: Lock[] = [];
 	let pair: PtyPair | undefined;
 	const release = () => {
@@ -121,7 +126,7 @@ export async function startProfile(profile: Profile, options: { heap?: number; e
 		for (const port of [wsPort, probePort]) locks.push(await acquireLock(path.join(os.tmpdir(), `moddable-lin-port-${port}.lock`), `port ${port} for mcsim`));
 		// A fixed folder: the device path is compiled into the build, which is then reused.
 		pair = await openPtyPair(path.join(os.tmpdir(), `moddable-memory-${profile}`));
-		const build = await buildProfile(profile, { heap: options.heap, device: pair.device, echo: options.echo });
+		const build = await buildProfile(profile, { heap: options.heap, chunk: options.chunk, device: pair.device, echo: options.echo });
 		const mcsim = await startMcsim(build.mcSo, { port: wsPort, ready: listeningPattern, serialPath: pair.host, cleanup: release });
 		const ready = await mcsim.waitForLog(probeReady, 10_000);
 		const probeCost = Number(probeReady.exec(ready)![1]);
@@ -368,10 +373,10 @@ export async function runScenario(target: ProfileTarget, options: ScenarioOption
 }
 
 /** Runs the scenario in a fixed slot heap: whether it passes (every echo right, no abort). */
-export async function passesInHeap(profile: Profile, heap: number, options: { echo?: boolean } = {}): Promise<{ passed: boolean; reason?: string }> {
+export async function passesInHeap(profile: Profile, heap: number, options: { chunk?: number; echo?: boolean } = {}): Promise<{ passed: boolean; reason?: string }> {
 	let target: ProfileTarget;
 	try {
-		target = await startProfile(profile, { heap, echo: options.echo });
+		target = await startProfile(profile, { heap, chunk: options.chunk, echo: options.echo });
 	} catch (error) {
 		return { passed: false, reason: `did not start: ${firstLine(error)}` };
 	}
