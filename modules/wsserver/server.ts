@@ -261,7 +261,7 @@ export class Client {
 		// shared read buffer is copied first, since the next read reuses it).
 		write(bytes: Uint8Array) {
 			const client = this.client;
-			if (client.#phase === Phase.WebSocket && !client.#queue.send(bytes, client.#socket, client.#server.readBuffer.buffer)) client.#queueFull();
+			if (client.#phase === Phase.WebSocket && !client.#queue.send(bytes, client.#socket, client.#server.readStorage)) client.#queueFull();
 		}
 		// (Nothing is delivered once the connection is released: #release stops the core.)
 		message(bytes: Uint8Array, binary: boolean) {
@@ -750,6 +750,9 @@ export class WebSocketServer {
 	/** What every WebSocket connection reads into (made at run time: a preloaded module's
 	 *  buffers are read-only). */
 	readonly readBuffer: Uint8Array;
+	/** readBuffer's ArrayBuffer (what a write of a view of it must copy before it waits), kept
+	 *  here so that no write calls the buffer getter. */
+	readonly readStorage: ArrayBuffer;
 	/** What WebSocket clients hold for data (see WebSocketServerOptions.memoryBudget). */
 	readonly budget: MemoryBudget;
 	/** A connection reads only while budget.held is at most this. */
@@ -783,6 +786,7 @@ export class WebSocketServer {
 		this.routes = options.routes ?? [];
 		this.greeting = options.greeting ?? "";
 		this.readBuffer = new Uint8Array(options.readBuffer ?? 1536);
+		this.readStorage = this.readBuffer.buffer as ArrayBuffer;
 		// Room for a whole message (and the 10 bytes a server frames it in) and a read buffer of
 		// echoes waiting to be written.
 		const readReserve = this.maxMessage + 10 + this.readBuffer.length;
