@@ -85,7 +85,7 @@ export class StatusRoute implements HttpRoute {
 				profile: this.#profile,
 				uptimeMs: Date.now() - server.startedAt,
 				memory: this.#heap.report(),
-				websocket: { path: server.path, clients: server.clientCount, budget: server.budget() },
+				websocket: { path: server.path, clients: server.clientCount, budget: server.dataBudget() },
 				connections: server.connectionCount,
 				links: server.links(),
 				limits: server.limits,

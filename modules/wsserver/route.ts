@@ -28,7 +28,7 @@ export interface ServerView {
 	readonly limits: Readonly<Record<string, number>>;
 	/** The memory budget of WebSocket data: bytes held now, the most held at once, the limit,
 	 *  and how many connections wait for room. */
-	budget(): { held: number; peak: number; limit: number; waiting: number };
+	dataBudget(): { held: number; peak: number; limit: number; waiting: number };
 	links(): ReadonlyArray<Readonly<Record<string, unknown>>>;
 }
 

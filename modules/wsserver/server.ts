@@ -546,7 +546,7 @@ export class Client {
 			return;
 		}
 		const found = findRoute(server.routes, request.method, path);
-		const exchange = "start" in found ? found.start(request, server.view) : fixedAnswer(found);
+		const exchange = "start" in found ? found.start(request, server) : fixedAnswer(found);
 		this.#requestSince = Date.now();
 		this.#exchange = { request, exchange, reader, keepAlive };
 		const input = this.#input;
@@ -597,7 +597,7 @@ export class Client {
 		}
 		// The core validates the upgrade itself and answers 400, 405 or 426 when it is wrong.
 		this.#reader = undefined;
-		const handler = new Client.#Handler(this, server.options.onMessage);
+		const handler = new Client.#Handler(this, server.onMessage);
 		const protocol = new ServerProtocol({ random: noRandom, maxMessage: server.maxMessage, subprotocols: server.subprotocols, handler, budget: server.budget });
 		this.#protocol = protocol;
 		this.#phase = Phase.WebSocket;
@@ -737,8 +737,7 @@ export class Client {
 	}
 }
 
-export class WebSocketServer {
-	readonly options: WebSocketServerOptions;
+export class WebSocketServer implements ServerView {
 	readonly path: string;
 	readonly maxClients: number;
 	readonly maxConnections: number;
@@ -763,8 +762,15 @@ export class WebSocketServer {
 	// The last view of the read buffer's first n bytes (socket.read(view) reads exactly a view's
 	// length): a stream of same-sized messages reads without allocating.
 	#readView: Uint8Array | undefined;
-	/** What routes see of the server (wsserver/route ServerView). */
-	readonly view: ServerView;
+	/** When the server started (Date.now()), for /api/status. */
+	readonly startedAt: number;
+	// The application's callbacks (the options object itself is not kept: a preloaded app's
+	// options are made in RAM at start-up, and only these are needed later).
+	readonly #onConnect: WebSocketServerOptions["onConnect"];
+	readonly #onClose: WebSocketServerOptions["onClose"];
+	readonly #links: WebSocketServerOptions["links"];
+	/** The application's message callback (Client's core handler takes it). */
+	readonly onMessage: WebSocketServerOptions["onMessage"];
 	readonly #listener: InstanceType<typeof Listener>;
 	readonly #connections = new Set<Client>();
 	readonly #clients = new Set<Client>();
@@ -775,7 +781,10 @@ export class WebSocketServer {
 	#nextId = 1;
 
 	constructor(options: WebSocketServerOptions) {
-		this.options = options;
+		this.#onConnect = options.onConnect;
+		this.#onClose = options.onClose;
+		this.#links = options.links;
+		this.onMessage = options.onMessage;
 		this.path = options.path ?? "/ws";
 		this.maxClients = options.maxClients ?? 8;
 		this.maxConnections = options.maxConnections ?? this.maxClients + 4;
@@ -810,28 +819,7 @@ export class WebSocketServer {
 			pongTimeout: options.pongTimeout ?? 10_000,
 		});
 		const server = this;
-		const startedAt = Date.now();
-		const limits = Object.freeze({
-			maxClients: this.maxClients,
-			maxConnections: this.maxConnections,
-			maxPending: this.maxPending,
-			maxMessage: this.maxMessage,
-			memoryBudget,
-			...this.#limits,
-		});
-		this.view = {
-			path: this.path,
-			get clientCount() {
-				return server.#clients.size;
-			},
-			get connectionCount() {
-				return server.#connections.size;
-			},
-			startedAt,
-			limits,
-			budget: () => ({ held: this.budget.held, peak: this.budget.peak, limit: this.budget.limit, waiting: this.waiting.length }),
-			links: () => options.links?.() ?? [],
-		};
+		this.startedAt = Date.now();
 		this.#listener = new Listener({
 			port: options.port,
 			onReadable(requests: number) {
@@ -847,6 +835,38 @@ export class WebSocketServer {
 			for (const client of [...this.#lingering]) client.tick(now);
 		}, period);
 		trace(`wsserver: listening on port ${options.port}, WebSocket at ${this.path}\n`);
+	}
+
+	// --- ServerView: what routes see of the server (wsserver/route) ---------------------------
+
+	get clientCount(): number {
+		return this.#clients.size;
+	}
+
+	get connectionCount(): number {
+		return this.#connections.size;
+	}
+
+	/** The configured limits, made when asked (for /api/status), not kept. */
+	get limits(): Readonly<Record<string, number>> {
+		return {
+			maxClients: this.maxClients,
+			maxConnections: this.maxConnections,
+			maxPending: this.maxPending,
+			maxMessage: this.maxMessage,
+			memoryBudget: this.budget.limit,
+			...this.#limits,
+		};
+	}
+
+	/** The memory budget of WebSocket data, for /api/status. */
+	dataBudget(): { held: number; peak: number; limit: number; waiting: number } {
+		const budget = this.budget;
+		return { held: budget.held, peak: budget.peak, limit: budget.limit, waiting: this.waiting.length };
+	}
+
+	links(): ReadonlyArray<LinkState> {
+		return this.#links?.() ?? [];
 	}
 
 	/** A view of the read buffer's first `size` bytes. */
@@ -895,12 +915,12 @@ export class WebSocketServer {
 
 	clientOpened(client: Client) {
 		this.#clients.add(client);
-		this.options.onConnect?.(client);
+		this.#onConnect?.(client);
 	}
 
 	clientClosed(client: Client, code: number, reason: string) {
 		this.#clients.delete(client);
-		this.options.onClose?.(client, code, reason);
+		this.#onClose?.(client, code, reason);
 	}
 
 	released(client: Client) {
