@@ -100,7 +100,7 @@ async function benchProfile(profile: Profile, options: Options) {
 			if (high > 65536) throw new Error(`${profile}: the scenario does not pass even in ${number(high / 2)} slots`);
 		}
 		const found = await smallestHeap(profile, low, high, options.step, options.chunk, options.verbose);
-		smallest = row(`smallest fixed slot heap (±${options.step})`, number(found.heap), options.chunk === undefined ? "" : `(${number(options.chunk)} fixed)`, `${kilobytes(found.heap * chipSlotBytes)} of slots`);
+		smallest = row(`smallest fixed slot heap (±${options.step})`, number(found.heap), options.chunk === undefined ? "" : `${number(options.chunk)} fixed`, `${kilobytes(found.heap * chipSlotBytes)} of slots`);
 	} else smallest = row("smallest fixed slot heap", "-", "", "not searched (--no-search)");
 
 	const lines = [
