@@ -27,7 +27,9 @@ export interface WebSocketServerOptions {
 	maxClients?: number;
 	/** TCP connections at once, WebSocket or plain HTTP (default maxClients + 4). When all are
 	 *  taken, the one that has idled or waited longest for a request makes room for a new one;
-	 *  with none to spare, the new one is answered 503 and closed. */
+	 *  with none to spare, the new one is answered 503 and closed. When only connections whose
+	 *  first bytes may not have been read yet could make room, the new one waits, uncounted, to
+	 *  be judged by its own first bytes. */
 	maxConnections?: number;
 	/** Of those, how many may be waiting for a request head (default maxClients): fresh
 	 *  connections, slow heads and idle kept-alive ones. Beyond that share, the oldest waiting
@@ -192,6 +194,9 @@ export class Client {
 	#requestSince: number;
 	#headSince: number;
 	#headBytes = false;
+	// Whether any byte of the peer's was read: admission tells a silent connection from one whose
+	// first bytes have not been read yet by the connections heard from after it.
+	#spoke = false;
 	// Keep-alive: when the peer was last heard, when it last proved that it reads (the handshake,
 	// then each answered ping), when a ping went out.
 	#lastHeard: number;
@@ -244,7 +249,7 @@ export class Client {
 		if (client.#queue.grant(count) || client.#phase !== Phase.WebSocket) {
 			client.#flush();
 			const server = client.#server;
-			if (server.waiting.length) server.resumeWaiting();
+			if (server.waitingForMemory.length) server.resumeWaiting();
 		}
 	};
 	static readonly #onError = function (this: Socket) {
@@ -445,7 +450,7 @@ export class Client {
 						this.#unread = count;
 						if (!this.#waiting) {
 							this.#waiting = true;
-							server.waiting.push(this);
+							server.waitingForMemory.push(this);
 						}
 						break;
 					}
@@ -457,7 +462,7 @@ export class Client {
 				protocol.receiveData(buffer, size);
 			}
 			if (this.#closeAfterFlush) this.#flush();
-			if (server.waiting.length) server.resumeWaiting();
+			if (server.waitingForMemory.length) server.resumeWaiting();
 			return;
 		}
 		if (phase === Phase.Closed) return;
@@ -471,6 +476,14 @@ export class Client {
 				count -= size;
 			}
 			return;
+		}
+		if (!this.#spoke) {
+			this.#spoke = true;
+			// One that waited for these to be admitted may be refused now: then it lingers.
+			if (!this.#server.heard(this)) {
+				this.#receive(count);
+				return;
+			}
 		}
 		if (!this.#exchange) {
 			// The first byte of the next head starts its deadline.
@@ -757,7 +770,7 @@ export class WebSocketServer implements ServerView {
 	/** A connection reads only while budget.held is at most this. */
 	readonly readableBelow: number;
 	/** Connections whose bytes wait in their sockets for room in the budget, first come first. */
-	readonly waiting: Client[] = [];
+	readonly waitingForMemory: Client[] = [];
 	#resuming = false;
 	// The last view of the read buffer's first n bytes (socket.read(view) reads exactly a view's
 	// length): a stream of same-sized messages reads without allocating.
@@ -776,6 +789,14 @@ export class WebSocketServer implements ServerView {
 	readonly #clients = new Set<Client>();
 	// Refused connections on their way out (Client.refuse), not counted among the connections.
 	readonly #lingering = new Set<Client>();
+	// Connections beyond the limits that wait, uncounted, for their first bytes to be admitted
+	// or refused (#accept), at most maxPending of them.
+	readonly #waiting = new Set<Client>();
+	// The newest connection (by id) whose first bytes were read. Sockets are read in the order
+	// they were accepted (lin polls each on its own 20 ms timer from its accept, and timers fire
+	// in order; lwIP delivers in order of arrival), so a connection accepted before it that has
+	// sent nothing is silent, and one accepted after it may have bytes not yet read.
+	#heardFrom = 0;
 	readonly #timer: Timer;
 	readonly #limits: Limits;
 	#nextId = 1;
@@ -833,6 +854,7 @@ export class WebSocketServer implements ServerView {
 			const now = Date.now();
 			for (const client of [...this.#connections]) client.tick(now);
 			for (const client of [...this.#lingering]) client.tick(now);
+			for (const client of [...this.#waiting]) client.tick(now);
 		}, period);
 		trace(`wsserver: listening on port ${options.port}, WebSocket at ${this.path}\n`);
 	}
@@ -862,7 +884,7 @@ export class WebSocketServer implements ServerView {
 	/** The memory budget of WebSocket data, for /api/status. */
 	dataBudget(): { held: number; peak: number; limit: number; waiting: number } {
 		const budget = this.budget;
-		return { held: budget.held, peak: budget.peak, limit: budget.limit, waiting: this.waiting.length };
+		return { held: budget.held, peak: budget.peak, limit: budget.limit, waiting: this.waitingForMemory.length };
 	}
 
 	links(): ReadonlyArray<LinkState> {
@@ -894,6 +916,7 @@ export class WebSocketServer implements ServerView {
 		(this.#listener as unknown as { close(): void }).close();
 		for (const client of [...this.#clients]) client.close(CloseCode.GoingAway, "server stopping");
 		for (const client of [...this.#lingering]) client.destroy();
+		for (const client of [...this.#waiting]) client.destroy();
 	}
 
 	/** Room for another client: under maxClients, and the memory budget could take a message. */
@@ -906,7 +929,7 @@ export class WebSocketServer implements ServerView {
 		if (this.#resuming) return;
 		this.#resuming = true;
 		try {
-			const waiting = this.waiting;
+			const waiting = this.waitingForMemory;
 			while (waiting.length && this.budget.held <= this.readableBelow) waiting.shift()!.resumeReading();
 		} finally {
 			this.#resuming = false;
@@ -927,47 +950,83 @@ export class WebSocketServer implements ServerView {
 		this.#connections.delete(client);
 		this.#clients.delete(client);
 		this.#lingering.delete(client);
-		const waiting = this.waiting.indexOf(client);
-		if (waiting >= 0) this.waiting.splice(waiting, 1);
+		this.#waiting.delete(client);
+		const starved = this.waitingForMemory.indexOf(client);
+		if (starved >= 0) this.waitingForMemory.splice(starved, 1);
 		// What it held is free: others may read.
-		if (this.waiting.length) this.resumeWaiting();
+		if (this.waitingForMemory.length) this.resumeWaiting();
 	}
 
 	lingering(client: Client) {
 		this.#connections.delete(client);
 		this.#clients.delete(client);
+		this.#waiting.delete(client);
 		this.#lingering.add(client);
+	}
+
+	/** A connection's first bytes were read. One that waited for them is admitted now if room
+	 *  can be made, or refused (false). */
+	heard(client: Client): boolean {
+		if (client.id > this.#heardFrom) this.#heardFrom = client.id;
+		if (!this.#waiting.delete(client)) return true;
+		// Every connection accepted before it has had its chance to speak: no more waiting.
+		if (!this.#makeRoom(Date.now())) {
+			client.refuse(503, "too many connections, try again\n");
+			return false;
+		}
+		this.#connections.add(client);
+		return true;
 	}
 
 	// Admission. Memory is bounded (maxConnections), and no peer keeps others out by being slow:
 	// connections waiting for a request head hold at most maxPending places, and when there is no
 	// room an idle connection or a begun head (the oldest first) makes way before a fresh one.
+	// A fresh one is closed only once it is known to be silent (#heardFrom): on lin a socket's
+	// bytes are read 20 ms after its accept, and a slow head that reconnects at once would
+	// otherwise close a new client whose request has come but not yet been read.
 	#accept(handle: Socket) {
 		const now = Date.now();
+		if (this.#makeRoom(now)) {
+			this.#connections.add(new Client(this, handle, this.#nextId++, this.#limits, now));
+			return;
+		}
+		// Could one of them make room once heard from? Then the new one waits to be heard too.
+		let unheard = false;
+		for (const client of this.#connections) if (client.evictionTier(now) === Tier.Fresh && client.id > this.#heardFrom) unheard = true;
+		if (unheard && this.#waiting.size >= this.maxPending) {
+			// Room among the waiting: the oldest of them known to be silent gives way.
+			for (const client of this.#waiting) {
+				if (client.id < this.#heardFrom) {
+					client.evict();
+					break;
+				}
+			}
+		}
+		if (unheard && this.#waiting.size < this.maxPending) this.#waiting.add(new Client(this, handle, this.#nextId++, this.#limits, now));
+		else this.#refuse(handle, now);
+	}
+
+	// Whether a new connection fits, after closing one to make room if need be.
+	#makeRoom(now: number): boolean {
 		const connections = this.#connections;
 		let pending = 0;
 		for (const client of connections) if (client.pending) pending++;
 		const pendingFull = pending >= this.maxPending;
-		if (pendingFull || connections.size >= this.maxConnections) {
-			const victim = this.#victim(now, pendingFull);
-			if (victim) victim.evict();
-			else {
-				this.#refuse(handle, now);
-				return;
-			}
-		}
-		connections.add(new Client(this, handle, this.#nextId++, this.#limits, now));
+		if (!pendingFull && connections.size < this.maxConnections) return true;
+		const victim = this.#victim(now, pendingFull);
+		victim?.evict();
+		return victim !== undefined;
 	}
 
 	// The connection to close for a new one, by Tier, the oldest first; only one that waits for
-	// a head when that share is full.
+	// a head when that share is full, and a fresh one only if it is known to be silent.
 	#victim(now: number, waitingOnly: boolean): Client | undefined {
 		let victim: Client | undefined;
 		let victimTier = Tier.None;
 		let victimSince = 0;
 		for (const client of this.#connections) {
 			const tier = client.evictionTier(now);
-			if (tier === Tier.None || (waitingOnly && tier === Tier.SlowBody)) continue;
+			if (tier === Tier.None || (waitingOnly && tier === Tier.SlowBody) || (tier === Tier.Fresh && client.id > this.#heardFrom)) continue;
 			const since = client.waitingSince;
 			if (!victim || tier < victimTier || (tier === victimTier && since < victimSince)) {
 				victim = client;

@@ -97,6 +97,28 @@ describe("admission when every place is taken", () => {
 		}
 	});
 
+	test("a request that came with its connection is not closed for slow heads that come right behind it", async () => {
+		await settle();
+		const holder = await connect(); // a WebSocket client holds the other place and keeps it
+		await holder.upgrade(target.host, target.port);
+		// Until the server has read the request (lin reads a new socket 20 ms after its accept,
+		// later than the listener takes the next connections), it looks as fresh as the slow
+		// heads; it must not be the one closed to make room for them.
+		const fresh = await connect();
+		const sent = fresh.write(status());
+		const slow = await Promise.all([connect(), connect()]);
+		try {
+			for (const connection of slow) await connection.write(`GET /api/status HTTP/1.1\r\nHost: ${target.host}:${target.port}\r\n`).catch(() => {});
+			await sent;
+			assert.equal((await responses(fresh, 1))[0].status, 200);
+			// The slow heads are answered, not just closed: 503 when there is no room, or 408 at
+			// the head deadline.
+			for (const connection of slow) assert.ok([408, 503].includes((await connection.response(headTimeout + 4000)).status));
+		} finally {
+			for (const connection of [holder, fresh, ...slow]) connection.destroy();
+		}
+	});
+
 	test("slow request heads that reconnect as soon as they are closed do not keep fresh clients out", async () => {
 		await settle();
 		let attacking = true;
