@@ -154,6 +154,8 @@ describe("the console page and the greeting", () => {
 				if (received.length === 2) resolve();
 			});
 			ws.once("error", reject);
+			// A firmware that stops (on lin: a stack overflow in the handshake) fails, not hangs.
+			ws.once("close", (code) => reject(new Error(`closed (${code}) after ${JSON.stringify(received)}`)));
 		});
 		ws.close();
 		assert.deepEqual(received, [greeting, "echo me"]);
