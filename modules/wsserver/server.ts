@@ -177,7 +177,7 @@ export class Client {
 	#wasOpen = false;
 	// Waiting for the memory budget (WebSocketServer.memoryBudget): the bytes the socket holds for
 	// it, as its last onReadable counted them.
-	#waiting = false;
+	#waitingForMemory = false;
 	#unread = 0;
 	// Plain HTTP: bytes received and not yet parsed (pipelined requests wait here while an answer
 	// goes out), the request whose body is being read, and answer bytes not yet queued (views:
@@ -301,8 +301,8 @@ export class Client {
 	/** Reads what waited in the socket while the memory budget had no room (the server calls
 	 *  this once it has). */
 	resumeReading(): void {
-		if (!this.#waiting) return;
-		this.#waiting = false;
+		if (!this.#waitingForMemory) return;
+		this.#waitingForMemory = false;
 		const count = this.#unread;
 		this.#unread = 0;
 		if (count && this.#phase === Phase.WebSocket) this.#receive(count);
@@ -448,8 +448,8 @@ export class Client {
 				if (budget.held > server.readableBelow) {
 					if (!protocol.assembling) {
 						this.#unread = count;
-						if (!this.#waiting) {
-							this.#waiting = true;
+						if (!this.#waitingForMemory) {
+							this.#waitingForMemory = true;
 							server.waitingForMemory.push(this);
 						}
 						break;
