@@ -100,9 +100,10 @@ export class WebSocketClient {
 	#timer: Timer | undefined;
 	#timerAt = 0;
 
-	/** One attempt's socket events, passed on while it is the client's current attempt (a class,
-	 *  made once at preload, in place of closures made per connection). */
-	static readonly #AttemptEvents = class implements TransportOwner {
+	/** One connection attempt: what its socket and its core report, passed on while it is the
+	 *  client's current attempt (a class, made once at preload, in place of closures made per
+	 *  connection; one object per attempt serves both). */
+	static readonly #Attempt = class implements TransportOwner, ProtocolHandler {
 		readonly client: WebSocketClient;
 		readonly attempt: number;
 
@@ -132,18 +133,6 @@ export class WebSocketClient {
 			if (this.attempt !== client.#attempt) return;
 			client.#transport = undefined;
 			client.#fail("tls", `TLS with ${client.#label()} failed: ${(error as Error)?.message ?? error} (${client.#tlsHint()})`);
-		}
-	};
-
-	/** What one attempt's core reports, passed on while it is the client's current attempt (made
-	 *  once at preload, like #AttemptEvents). */
-	static readonly #AttemptHandler = class implements ProtocolHandler {
-		readonly client: WebSocketClient;
-		readonly attempt: number;
-
-		constructor(client: WebSocketClient, attempt: number) {
-			this.client = client;
-			this.attempt = attempt;
 		}
 
 		write(bytes: Uint8Array) {
@@ -317,6 +306,7 @@ export class WebSocketClient {
 		this.#subprotocol = undefined;
 		this.#pingSentAt = 0;
 		this.#queue = new WriteQueue(this.#maxQueue);
+		const current = new WebSocketClient.#Attempt(this, attempt);
 		// A fresh core per attempt: a new Sec-WebSocket-Key, the upgrade request already queued.
 		// It reports as things happen, in stream order; what a stale attempt (or one already
 		// released) reports is ignored.
@@ -327,7 +317,7 @@ export class WebSocketClient {
 			chunkSize: options.chunkSize,
 			subprotocols: options.subprotocols,
 			headers: options.headers,
-			handler: new WebSocketClient.#AttemptHandler(this, attempt),
+			handler: current,
 		});
 		// The upgrade request waits in the queue for the socket's first write budget.
 		this.#process();
@@ -338,14 +328,14 @@ export class WebSocketClient {
 			if (attempt !== this.#attempt) return;
 			if (address === undefined)
 				this.#fail("resolve", `cannot resolve "${uri.host}" to an IPv4 address (Net.resolve answered none; on lin "localhost" may resolve to ::1 first: use 127.0.0.1)`);
-			else this.#open(attempt, address);
+			else this.#open(current, address);
 		});
 	}
 
-	#open(attempt: number, address: string) {
+	#open(owner: TransportOwner, address: string) {
 		const uri = this.#uri;
 		try {
-			this.#transport = openTransport(new WebSocketClient.#AttemptEvents(this, attempt), { address, port: uri.port, host: uri.host, secure: this.#secure });
+			this.#transport = openTransport(owner, { address, port: uri.port, host: uri.host, secure: this.#secure });
 		} catch (error) {
 			const message = (error as Error).message;
 			if (this.#secure) {
