@@ -16,11 +16,6 @@ export class MemoryBudget {
 		this.limit = limit;
 	}
 
-	/** Bytes that may still be taken. */
-	get free(): number {
-		return this.limit - this.held;
-	}
-
 	take(count: number): void {
 		const held = (this.held += count);
 		if (held > this.peak) this.peak = held;

@@ -135,7 +135,6 @@ export class Protocol implements FrameSink {
 	#filled = 0;
 	readonly #random: (count: number) => Uint8Array;
 	readonly #maxResizable: number;
-	readonly #maxMessage: number;
 	readonly #budget: MemoryBudget | undefined;
 	// What the message being assembled has taken from the budget.
 	#reserved = 0;
@@ -150,7 +149,6 @@ export class Protocol implements FrameSink {
 		if (options.chunkSize !== undefined && !(options.chunkSize >= 1)) throw new RangeError("chunkSize must be at least 1");
 		const maxMessage = options.maxMessage ?? 16384;
 		this.#maxResizable = Math.min(maxMessage, 0x7fffffff - headroom);
-		this.#maxMessage = maxMessage;
 		this.#budget = options.budget;
 		this.#parser = new FrameParser({ role, maxMessage });
 		this.#handler = options.handler ?? new Collector();
@@ -392,7 +390,7 @@ export class Protocol implements FrameSink {
 				// reallocates in place where it can, so each payload byte is copied once.
 				const buffer = fin ? new ArrayBuffer(headroom + length) : new ArrayBuffer(headroom + length, { maxByteLength: headroom + this.#maxResizable });
 				const budget = this.#budget;
-				if (budget) budget.take((this.#reserved = headroom + (fin ? length : this.#maxMessage)));
+				if (budget) budget.take((this.#reserved = headroom + (fin ? length : this.#maxResizable)));
 				this.#message = new Uint8Array(buffer);
 				this.#filled = headroom;
 			} else if (length) {
