@@ -7,6 +7,11 @@
 // Moddable's server is examples/network/websocket/websocketserver, copied into build/ (never into
 // the repository) with its main.js reduced to the echo: `this.write(value)` in Server.receive, no
 // trace. It breaks above 1,016-byte messages, so the 16 KB rows are ours alone.
+//
+// A third server, the floor (test-host/bench/floor), is about the least JavaScript a WebSocket
+// echo on ECMA-419 TCP can run: one whole frame per read, unmasked in place, echoed in one write,
+// no checks. Its column is what the engine and the socket cost before any protocol work, so
+// "floor / websocket.js" bounds from below what any strict server on the same API can reach.
 //   npm run bench:xs
 //   npm run bench:xs -- --messages 500 --clients 1,8 --manifest profiles/esp32/manifest.json
 import fs from "node:fs";
@@ -57,6 +62,7 @@ function parseOptions(argv: string[]): Options {
 
 const oursPort = 8091;
 const theirsPort = 8090;
+const floorPort = 8092;
 
 /** Moddable's websocketserver example, reduced to the echo, built for lin into build/reference. */
 async function buildReference(): Promise<string> {
@@ -82,6 +88,18 @@ async function buildReference(): Promise<string> {
 	const result = await runCommand("mcconfig", ["-d", "-m", "-t", "build", "-o", output, "-p", "lin", path.join(folder, "manifest.json")], { cwd: folder, env: sdk.env });
 	const mcSo = path.join(output, "bin", "lin", "mc", "debug", "websocketserver", "mc.so");
 	if (result.code !== 0 || !fs.existsSync(mcSo)) throw new Error(`building Moddable's websocketserver failed:\n${tail(result.output)}`);
+	return mcSo;
+}
+
+/** The floor echo (see the top of this file), built for lin into build/reference. */
+async function buildFloor(): Promise<string> {
+	const sdk = findSdk();
+	const manifest = path.join(projectRoot, "test-host", "bench", "floor", "manifest.json");
+	const output = path.join(buildRoot, "reference", "floor-out");
+	fs.mkdirSync(output, { recursive: true });
+	const result = await runCommand("mcconfig", ["-d", "-m", "-t", "build", "-o", output, "-p", "lin", manifest, `port=${floorPort}`], { cwd: path.dirname(manifest), env: sdk.env });
+	const mcSo = path.join(output, "bin", "lin", "mc", "debug", "floor", "mc.so");
+	if (result.code !== 0 || !fs.existsSync(mcSo)) throw new Error(`building the floor echo failed:\n${tail(result.output)}`);
 	return mcSo;
 }
 
@@ -164,9 +182,10 @@ async function measure(server: Server, workload: Workload, clients: number, mess
 const options = parseOptions(process.argv.slice(2));
 findSdk();
 console.log(`building for lin: ${path.relative(projectRoot, options.manifest ?? path.join(projectRoot, "manifest.json"))} and Moddable's websocketserver ...`);
-const [ours, theirs] = await Promise.all([
+const [ours, theirs, floor] = await Promise.all([
 	buildLin({ manifest: options.manifest, config: { wsPort: oursPort, wsMaxClients: Math.max(8, ...options.clients), wsPingInterval: 0, at: false } }),
 	buildReference(),
+	buildFloor(),
 ]);
 const servers: Server[] = [];
 try {
@@ -174,21 +193,27 @@ try {
 	servers.push({ name: "this project", target: oursTarget, url: `ws://127.0.0.1:${oursPort}/ws` });
 	const theirsTarget = await startMcsim(theirs, { port: theirsPort });
 	servers.push({ name: "websocket.js", target: theirsTarget, url: `ws://127.0.0.1:${theirsPort}/` });
+	const floorTarget = await startMcsim(floor, { port: floorPort, ready: /^floor: listening/ });
+	servers.push({ name: "floor", target: floorTarget, url: `ws://127.0.0.1:${floorPort}/` });
 	await sleep(1000);
 	console.log(`${os.cpus()[0]?.model ?? "?"}; idle CPU measured per process with the clients connected, ${options.idleSeconds} s each`);
 	console.log(`net server CPU per echoed message (µs), ${options.messages} round trips per client\n`);
-	console.log("workload          clients  this project  websocket.js  ratio");
+	console.log("workload          clients  this project  websocket.js  ratio   floor  floor/websocket.js");
 	for (const workload of workloads)
 		for (const clients of options.clients) {
 			const mine = await measure(servers[0], workload, clients, options.messages, options.idleSeconds);
 			const reference = workload.oursOnly ? undefined : await measure(servers[1], workload, clients, options.messages, options.idleSeconds);
+			// The floor takes one whole frame per read: a 16 KB frame arrives in several.
+			const least = workload.oursOnly ? undefined : await measure(servers[2], workload, clients, options.messages, options.idleSeconds);
 			console.log(
 				[
 					workload.name.padEnd(17),
 					String(clients).padEnd(8),
 					mine.toFixed(1).padStart(12),
 					(reference === undefined ? "(breaks)" : reference.toFixed(1)).padStart(13),
-					reference === undefined ? "" : (mine / reference).toFixed(2).padStart(6) + "x",
+					(reference === undefined ? "" : (mine / reference).toFixed(2) + "x").padStart(7),
+					(least === undefined ? "" : least.toFixed(1)).padStart(7),
+					reference === undefined || least === undefined ? "" : ((least / reference).toFixed(2) + "x").padStart(19),
 				].join(" "),
 			);
 		}
