@@ -23,7 +23,9 @@ afterEach(async () => {
 	await running?.stop();
 });
 
-const port = targetKind() === "lin" ? 39513 : await freePort();
+// LIN_WS_PORT moves a whole lin run (see harness/lin.ts): the ports next to it are then this file's.
+const linPort = process.env.LIN_WS_PORT ? Number(process.env.LIN_WS_PORT) + 1 : 39513;
+const port = targetKind() === "lin" ? linPort : await freePort();
 
 function config() {
 	return {
