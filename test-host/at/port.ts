@@ -7,7 +7,9 @@ export interface AtPort {
 	write(bytes: Uint8Array): Promise<void>;
 	/** Called with every chunk of bytes that arrives. */
 	onData(listener: (bytes: Buffer) => void): void;
-	close(): void;
+	/** Resolves once the port is closed: its lock is released only then, so whoever opens the
+	 *  same port next (another script) waits for this, or finds it locked. */
+	close(): Promise<void>;
 }
 
 /** A port that could not be opened, with the system's reason. */
@@ -37,7 +39,7 @@ export async function openPort(path: string, baud = 115200): Promise<AtPort> {
 			listeners.push(listener);
 		},
 		close() {
-			if (port.isOpen) port.close(() => {});
+			return new Promise((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve()));
 		},
 	};
 }

@@ -92,7 +92,7 @@ export async function runScripts(files: string[], portPath: string, options: Run
 		try {
 			results.push(await runScriptFile(file, port, options));
 		} finally {
-			port.close();
+			await port.close();
 		}
 	}
 	return results;

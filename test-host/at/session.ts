@@ -151,8 +151,8 @@ export class AtSession {
 		return rest;
 	}
 
-	close(): void {
-		this.#port.close();
+	close(): Promise<void> {
+		return this.#port.close();
 	}
 
 	// --- matching ----------------------------------------------------------------------------

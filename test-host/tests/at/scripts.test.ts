@@ -44,7 +44,7 @@ async function run(name: string) {
 		});
 		assert.ok(result.ok, report(name, result));
 	} finally {
-		port.close();
+		await port.close();
 	}
 }
 
