@@ -64,15 +64,23 @@ const oursPort = 8091;
 const theirsPort = 8090;
 const floorPort = 8092;
 
+/** `mcconfig -d -m -p lin` of a manifest into `output`; the path of the app's mc.so. */
+async function buildApp(manifest: string, output: string, name: string, args: string[] = []): Promise<string> {
+	const sdk = findSdk();
+	fs.mkdirSync(output, { recursive: true });
+	const result = await runCommand("mcconfig", ["-d", "-m", "-t", "build", "-o", output, "-p", "lin", manifest, ...args], { cwd: path.dirname(manifest), env: sdk.env });
+	const mcSo = path.join(output, "bin", "lin", "mc", "debug", name, "mc.so");
+	if (result.code !== 0 || !fs.existsSync(mcSo)) throw new Error(`building ${manifest} for lin failed:\n${tail(result.output)}`);
+	return mcSo;
+}
+
 /** Moddable's websocketserver example, reduced to the echo, built for lin into build/reference. */
 async function buildReference(): Promise<string> {
 	const sdk = findSdk();
 	const example = path.join(sdk.root, "examples", "network", "websocket", "websocketserver");
 	const folder = path.join(buildRoot, "reference", "websocketserver");
-	const output = path.join(buildRoot, "reference", "out");
 	fs.rmSync(folder, { recursive: true, force: true });
 	fs.mkdirSync(folder, { recursive: true });
-	fs.mkdirSync(output, { recursive: true });
 	fs.copyFileSync(path.join(example, "manifest.json"), path.join(folder, "manifest.json"));
 	fs.writeFileSync(
 		path.join(folder, "main.js"),
@@ -85,22 +93,13 @@ async function buildReference(): Promise<string> {
 			"",
 		].join("\n"),
 	);
-	const result = await runCommand("mcconfig", ["-d", "-m", "-t", "build", "-o", output, "-p", "lin", path.join(folder, "manifest.json")], { cwd: folder, env: sdk.env });
-	const mcSo = path.join(output, "bin", "lin", "mc", "debug", "websocketserver", "mc.so");
-	if (result.code !== 0 || !fs.existsSync(mcSo)) throw new Error(`building Moddable's websocketserver failed:\n${tail(result.output)}`);
-	return mcSo;
+	return buildApp(path.join(folder, "manifest.json"), path.join(buildRoot, "reference", "out"), "websocketserver");
 }
 
 /** The floor echo (see the top of this file), built for lin into build/reference. */
-async function buildFloor(): Promise<string> {
-	const sdk = findSdk();
+function buildFloor(): Promise<string> {
 	const manifest = path.join(projectRoot, "test-host", "bench", "floor", "manifest.json");
-	const output = path.join(buildRoot, "reference", "floor-out");
-	fs.mkdirSync(output, { recursive: true });
-	const result = await runCommand("mcconfig", ["-d", "-m", "-t", "build", "-o", output, "-p", "lin", manifest, `port=${floorPort}`], { cwd: path.dirname(manifest), env: sdk.env });
-	const mcSo = path.join(output, "bin", "lin", "mc", "debug", "floor", "mc.so");
-	if (result.code !== 0 || !fs.existsSync(mcSo)) throw new Error(`building the floor echo failed:\n${tail(result.output)}`);
-	return mcSo;
+	return buildApp(manifest, path.join(buildRoot, "reference", "floor-out"), "floor", [`port=${floorPort}`]);
 }
 
 function openClient(url: string): Promise<WebSocket> {

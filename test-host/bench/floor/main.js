@@ -1,7 +1,9 @@
 // The floor for bench:xs: about the least JavaScript a WebSocket echo on ECMA-419 TCP can run
 // per message. It trusts its peer completely (one whole masked frame per read, under 64 KB, no
 // limits, no UTF-8 check, no control frames), so it is not a server: it shows what the engine
-// and the socket cost before any protocol work. Listens on mc/config "port".
+// and the socket cost before any protocol work. Listens on mc/config "port". It stands alone
+// (plain JavaScript, none of the project's modules, its own few lines of handshake) so that
+// nothing of ours is in what it costs.
 import Listener from "embedded:io/socket/listener";
 import TCP from "embedded:io/socket/tcp";
 import Logical from "logical";
@@ -45,7 +47,7 @@ function onReadable(count) {
 }
 
 new Listener({
-	port: config.port ?? 8092,
+	port: config.port,
 	onReadable(count) {
 		while (count--) new TCP({ from: this.read(), format: "buffer", nodelay: true, onReadable });
 	},
