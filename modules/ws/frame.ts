@@ -51,6 +51,11 @@ let lastView: Uint8Array | undefined;
 let lastViewOf: Uint8Array | undefined;
 let lastViewStart = 0;
 
+// The masking key as bytes, for the call that unmasks with it: shared, like the view above (a
+// parser keeps its key as a number between pieces). Made at run time: what a preloaded module
+// makes at build time is read-only in flash.
+let scratchMask: Uint8Array | undefined;
+
 /**
  * Parses the byte stream, split anywhere. A header that arrives whole is read where it lies; one
  * split between pieces waits in a 14-byte stash. Payloads are unmasked in place and handed on as
@@ -66,19 +71,17 @@ export class FrameParser {
 	// its payload length so far.
 	#inMessage = false;
 	readonly #expectMasked: boolean;
-	readonly #mask = new Uint8Array(4);
 	readonly #maxMessage: number;
 	#messageLength = 0;
 	// A header split between pieces waits here (made when one first is).
 	#head: Uint8Array | undefined;
-	// The frame being read: its header fields, masking key, and how much payload has passed.
-	#fin = false;
-	#opcode = 0;
+	// The frame being read: its first header byte (FIN and opcode), payload length, masking key
+	// (a 32-bit number, first byte highest; -1 for none) and how much payload has passed. Numbers
+	// rather than a 4-byte array: every connection has a parser, and an array costs it 7 slots.
+	#first = 0;
 	#length = 0;
+	#mask = -1;
 	#offset = 0;
-	#masked = false;
-	// The mask rotated for a piece that starts inside a 4-byte group (made when one first does).
-	#rotated: Uint8Array | undefined;
 	// A control frame split between pieces is gathered here (at most 125 bytes, §5.5).
 	#control: Uint8Array | undefined;
 
@@ -137,7 +140,7 @@ export class FrameParser {
 							lastViewStart = start;
 						}
 						if (masked && length) {
-							const mask = this.#mask;
+							const mask = (scratchMask ??= new Uint8Array(4));
 							mask[0] = bytes[start - 4];
 							mask[1] = bytes[start - 3];
 							mask[2] = bytes[start - 2];
@@ -241,18 +244,10 @@ export class FrameParser {
 			this.#messageLength = total;
 			this.#inMessage = !fin;
 		}
-		if (masked) {
-			const mask = this.#mask;
-			mask[0] = bytes[next];
-			mask[1] = bytes[next + 1];
-			mask[2] = bytes[next + 2];
-			mask[3] = bytes[next + 3];
-		}
-		this.#fin = fin;
-		this.#opcode = opcode;
+		this.#first = first;
 		this.#length = length;
+		this.#mask = masked ? ((bytes[next] << 24) | (bytes[next + 1] << 16) | (bytes[next + 2] << 8) | bytes[next + 3]) >>> 0 : -1;
 		this.#offset = 0;
-		this.#masked = masked;
 		this.#inPayload = true;
 	}
 
@@ -260,13 +255,14 @@ export class FrameParser {
 	#payload(piece: Uint8Array, sink: FrameSink) {
 		const offset = this.#offset;
 		const count = piece.length;
-		if (this.#masked && count) this.#unmask(piece, offset);
+		if (this.#mask >= 0 && count) this.#unmask(piece, offset);
 		this.#offset = offset + count;
 		const last = this.#offset === this.#length;
 		if (last) this.#inPayload = false;
-		const opcode = this.#opcode;
+		const first = this.#first;
+		const opcode = first & 0x0f;
 		if (!isControl(opcode)) {
-			sink.framePayload(opcode, this.#fin, piece, offset, this.#length);
+			sink.framePayload(opcode, first >= 0x80, piece, offset, this.#length);
 			return;
 		}
 		if (offset === 0 && last) {
@@ -281,16 +277,13 @@ export class FrameParser {
 		sink.controlFrame(opcode, payload);
 	}
 
+	// The key's bytes, rotated for a piece that starts inside a 4-byte group, into the shared
+	// scratch mask.
 	#unmask(bytes: Uint8Array, offset: number) {
-		const shift = offset & 3;
-		if (shift === 0) {
-			Logical.xor(bytes, this.#mask);
-			return;
-		}
-		const mask = this.#mask;
-		const rotated = (this.#rotated ??= new Uint8Array(4));
-		for (let i = 0; i < 4; i++) rotated[i] = mask[(shift + i) & 3];
-		Logical.xor(bytes, rotated);
+		const key = this.#mask;
+		const mask = (scratchMask ??= new Uint8Array(4));
+		for (let i = 0; i < 4; i++) mask[i] = (key >>> (24 - 8 * ((offset + i) & 3))) & 0xff;
+		Logical.xor(bytes, mask);
 	}
 }
 
