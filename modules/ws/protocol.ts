@@ -89,6 +89,11 @@ const noBytes = Object.freeze(new Uint8Array(0)) as Uint8Array;
 let lastEchoed: Uint8Array | undefined;
 let lastEchoFrame: Uint8Array | undefined;
 
+// The UTF-8 check of a whole text message: shared by every connection (it is over before the
+// message is delivered), so it costs no memory per connection. Made at run time: what a
+// preloaded module makes at build time is read-only.
+let wholeUtf8: Utf8Validator | undefined;
+
 // Room kept in front of a message assembled from pieces, so that a server can frame it in place
 // (a server header is at most 10 bytes).
 const headroom = 10;
@@ -128,7 +133,9 @@ export class Protocol implements FrameSink {
 	#closeSent = false;
 	// Whether a fragmented message is being sent (RFC 6455 §5.4: no other data frame until its end).
 	#sending = false;
-	readonly #utf8 = new Utf8Validator();
+	// The UTF-8 check of a text message in pieces (made when one first comes; a whole message is
+	// checked by the shared validator).
+	#utf8: Utf8Validator | undefined;
 	// The data message being received: its opcode, and (assembled from pieces) its buffer and fill.
 	#messageOpcode = 0;
 	#message: Uint8Array | undefined;
@@ -385,7 +392,7 @@ export class Protocol implements FrameSink {
 		if (offset === 0) {
 			if (opcode !== Opcode.Continuation) {
 				this.#messageOpcode = opcode;
-				this.#utf8.reset();
+				if (opcode === Opcode.Text) this.#newUtf8Stream();
 				// A message in several frames grows frame by frame: a resizable buffer, which XS
 				// reallocates in place where it can, so each payload byte is copied once.
 				const buffer = fin ? new ArrayBuffer(headroom + length) : new ArrayBuffer(headroom + length, { maxByteLength: headroom + this.#maxResizable });
@@ -419,10 +426,10 @@ export class Protocol implements FrameSink {
 			return;
 		}
 		if (!binary) {
-			const utf8 = this.#utf8;
+			const utf8 = (wholeUtf8 ??= new Utf8Validator());
 			utf8.reset();
 			if (!utf8.write(bytes)) throw new InvalidPayloadError("text message is not UTF-8");
-			this.#checkUtf8Complete();
+			if (!utf8.complete) throw new InvalidPayloadError("text message ends inside a UTF-8 sequence");
 		}
 		this.#delivered = bytes; // as #deliver(), on the path of every message
 		this.#handler.message(bytes, binary);
@@ -458,7 +465,7 @@ export class Protocol implements FrameSink {
 	#chunk(opcode: number, fin: boolean, bytes: Uint8Array, offset: number, length: number) {
 		if (offset === 0 && opcode !== Opcode.Continuation) {
 			this.#messageOpcode = opcode;
-			this.#utf8.reset();
+			if (opcode === Opcode.Text) this.#newUtf8Stream();
 		}
 		const text = this.#messageOpcode === Opcode.Text;
 		if (length === 0) this.emit({ type: "chunk", opcode, fin, frameLength: 0, offset: 0, bytes: new Uint8Array(0) });
@@ -470,13 +477,18 @@ export class Protocol implements FrameSink {
 		if (text && fin && offset + bytes.length === length) this.#checkUtf8Complete();
 	}
 
+	#newUtf8Stream() {
+		if (this.#utf8) this.#utf8.reset();
+		else this.#utf8 = new Utf8Validator();
+	}
+
 	#checkUtf8(bytes: Uint8Array) {
-		if (!this.#utf8.write(bytes)) throw new InvalidPayloadError("text message is not UTF-8");
+		if (!this.#utf8!.write(bytes)) throw new InvalidPayloadError("text message is not UTF-8");
 	}
 
 	// RFC 6455 §8.1: the message must not end inside a code point.
 	#checkUtf8Complete() {
-		if (!this.#utf8.complete) throw new InvalidPayloadError("text message ends inside a UTF-8 sequence");
+		if (!this.#utf8!.complete) throw new InvalidPayloadError("text message ends inside a UTF-8 sequence");
 	}
 
 	#receiveControl(opcode: number, payload: Uint8Array) {
