@@ -16,55 +16,57 @@ export interface ServerOptions extends ProtocolOptions {
  * the connection; a valid one is reported as a "request" event, and the shell answers it with
  * accept() or, e.g. for an unknown path, reject(404, ...).
  */
-export class ServerProtocol extends Protocol {
+/** What only the opening handshake needs: one object, dropped when the handshake is over, so
+ *  that an open connection keeps nothing of it. */
+interface Handshake {
+	readonly maxHead: number;
+	readonly subprotocols: string[];
 	// Made only when this core reads the head itself (a shell with its own HTTP reader hands the
-	// request over), and dropped with the request once the handshake is over: a connection keeps
-	// nothing of its handshake.
-	#reader: HeadReader | undefined;
-	readonly #maxHead: number;
-	readonly #subprotocols: string[];
-	#request: HttpRequest | undefined;
-	#accepted: AcceptedRequest | undefined;
+	// request over).
+	reader: HeadReader | undefined;
+	request: HttpRequest | undefined;
+	accepted: AcceptedRequest | undefined;
 	// Bytes that came after the request head before accept() (a client should not send them).
-	#pending: Uint8Array | undefined;
+	pending: Uint8Array | undefined;
+}
+
+export class ServerProtocol extends Protocol {
+	#handshake: Handshake | undefined;
 
 	constructor(options: ServerOptions) {
 		super("server", options, State.Connecting);
-		this.#maxHead = options.maxHead ?? 4096;
-		this.#subprotocols = options.subprotocols ?? [];
+		this.#handshake = { maxHead: options.maxHead ?? 4096, subprotocols: options.subprotocols ?? [], reader: undefined, request: undefined, accepted: undefined, pending: undefined };
 	}
 
 	/** The upgrade request, from when it is received until accept() (its target is for the
 	 *  shell's routing). */
 	get request(): HttpRequest | undefined {
-		return this.#request;
+		return this.#handshake?.request;
 	}
 
 	/** Takes a request whose head the shell has already read (e.g. a server that also serves
 	 *  plain HTTP on the port); `rest` are the bytes that followed the head. */
 	receiveRequest(request: HttpRequest, rest?: Uint8Array): void {
-		if (this.state !== State.Connecting || this.#request) throw new InvalidStateError("a request was already received");
-		this.#request = request;
-		const result = checkRequest(request, this.#subprotocols);
+		const handshake = this.#handshake;
+		if (this.state !== State.Connecting || !handshake || handshake.request) throw new InvalidStateError("a request was already received");
+		handshake.request = request;
+		const result = checkRequest(request, handshake.subprotocols);
 		if (isRejection(result)) {
 			this.#refuse(result);
 			return;
 		}
-		this.#accepted = result;
-		if (rest && rest.length) this.#pending = rest.slice();
+		handshake.accepted = result;
+		if (rest && rest.length) handshake.pending = rest.slice();
 		this.emit({ type: "request", request, subprotocol: result.subprotocol });
 	}
 
 	/** Completes the handshake with the 101 response (RFC 6455 §4.2.2). */
 	accept(headers: Array<[string, string]> = []): void {
-		const accepted = this.#accepted;
+		const accepted = this.#handshake?.accepted;
 		if (!accepted || this.state !== State.Connecting) throw new InvalidStateError("no upgrade request to accept");
 		this.write(encodeAccept(accepted.key, accepted.subprotocol, headers));
-		const pending = this.#pending;
-		this.#pending = undefined;
-		this.#accepted = undefined;
-		this.#request = undefined;
-		this.#reader = undefined;
+		const pending = this.#handshake!.pending;
+		this.#handshake = undefined;
 		this.open(accepted.subprotocol, pending);
 	}
 
@@ -75,13 +77,16 @@ export class ServerProtocol extends Protocol {
 	}
 
 	protected override receiveHandshake(bytes: Uint8Array): void {
-		if (this.#request) {
-			if (this.#accepted) this.#pending = this.#pending ? concatBytes(this.#pending, bytes) : bytes.slice();
+		const handshake = this.#handshake;
+		if (!handshake) return; // refused: nothing more is read
+		if (handshake.request) {
+			if (handshake.accepted) handshake.pending = handshake.pending ? concatBytes(handshake.pending, bytes) : bytes.slice();
 			return;
 		}
 		let request: HttpRequest;
+		let reader: HeadReader;
 		try {
-			const reader = (this.#reader ??= new HeadReader(this.#maxHead));
+			reader = handshake.reader ??= new HeadReader(handshake.maxHead);
 			const head = reader.receive(bytes);
 			if (!head) return;
 			request = parseRequest(head);
@@ -90,11 +95,11 @@ export class ServerProtocol extends Protocol {
 			this.#refuse({ status: error.status, message: error.message, headers: [] });
 			return;
 		}
-		this.receiveRequest(request, this.#reader!.rest);
+		this.receiveRequest(request, reader.rest);
 	}
 
 	#refuse(rejection: Rejection) {
-		this.#reader = undefined;
+		this.#handshake = undefined;
 		this.write(encodeRejection(rejection));
 		this.handshakeFailed(rejection.status, StatusText[rejection.status] ?? "", rejection.message);
 	}
