@@ -157,6 +157,41 @@ interface Exchange {
 	keepAlive: boolean;
 }
 
+/** What a connection holds while it speaks plain HTTP (and lingers after a refusal): one object,
+ *  dropped at the upgrade, so that a WebSocket client keeps none of it. */
+class HttpState {
+	// Bytes received and not yet parsed (pipelined requests wait here while an answer goes out),
+	// the request whose body is being read, and answer bytes not yet queued (views: a page in
+	// flash is queued piece by piece as the socket takes it, never copied whole).
+	input: Uint8Array | undefined = undefined;
+	exchange: Exchange | undefined = undefined;
+	outgoing: Uint8Array[] = [];
+	// Made at the first byte of a request head.
+	reader: HeadReader | undefined = undefined;
+	serving = false;
+	// An answer is on its way out: once it is handed over, the wait for the next request begins.
+	answering = false;
+	// Deadlines, in Date.now() milliseconds: when the current request (or the wait for the next
+	// one) began; when the request head being waited for began (the accept, or its first byte on
+	// a kept-alive connection; 0 while such a connection idles) and whether any byte of it came.
+	requestSince: number;
+	headSince: number;
+	headBytes = false;
+	// Whether any byte of the peer's was read: admission tells a silent connection from one whose
+	// first bytes have not been read yet by the connections heard from after it.
+	spoke = false;
+	// Lingering: since when, when its answer was all written, bytes read and dropped since (and
+	// as many as the last tick saw).
+	lingerSince = 0;
+	lingerAnsweredAt = 0;
+	lingerRead = 0;
+	lingerReadSeen = 0;
+
+	constructor(now: number) {
+		this.requestSince = this.headSince = now;
+	}
+}
+
 /** One TCP connection: HTTP requests (kept alive, pipelined), or one that upgrades to WebSocket. */
 export class Client {
 	readonly id: number;
@@ -168,8 +203,8 @@ export class Client {
 	readonly #queue: WriteQueue;
 	readonly #socket: ClientSocket;
 	readonly #server: WebSocketServer;
-	// Made at the first byte of a request head, dropped at the upgrade.
-	#reader: HeadReader | undefined;
+	// Plain HTTP (and lingering after a refusal); dropped at the upgrade.
+	#http: HttpState | undefined;
 	readonly #limits: Limits;
 	// No request is read any more; the connection ends once the answer is written.
 	#closeAfterFlush = false;
@@ -179,24 +214,6 @@ export class Client {
 	// it, as its last onReadable counted them.
 	#waitingForMemory = false;
 	#unread = 0;
-	// Plain HTTP: bytes received and not yet parsed (pipelined requests wait here while an answer
-	// goes out), the request whose body is being read, and answer bytes not yet queued (views:
-	// a page in flash is queued piece by piece as the socket takes it, never copied whole).
-	#input: Uint8Array | undefined;
-	#exchange: Exchange | undefined;
-	#outgoing: Uint8Array[] = [];
-	#serving = false;
-	// An answer is on its way out: once it is handed over, the wait for the next request begins.
-	#answering = false;
-	// Deadlines, in Date.now() milliseconds: when the current request (or the wait for the next
-	// one) began; when the request head being waited for began (the accept, or its first byte on
-	// a kept-alive connection; 0 while such a connection idles) and whether any byte of it came.
-	#requestSince: number;
-	#headSince: number;
-	#headBytes = false;
-	// Whether any byte of the peer's was read: admission tells a silent connection from one whose
-	// first bytes have not been read yet by the connections heard from after it.
-	#spoke = false;
 	// Keep-alive: when the peer was last heard, when it last proved that it reads (the handshake,
 	// then each answered ping), when a ping went out.
 	#lastHeard: number;
@@ -208,16 +225,11 @@ export class Client {
 	#grants = 0;
 	#grantsSeen = 0;
 	#writeProgressAt: number;
-	// Lingering: since when, when its answer was all written, bytes read and dropped since (and
-	// as many as the last tick saw).
-	#lingerSince = 0;
-	#lingerAnsweredAt = 0;
-	#lingerRead = 0;
-	#lingerReadSeen = 0;
 
 	constructor(server: WebSocketServer, handle: Socket, id: number, limits: Limits, now: number) {
 		this.id = id;
-		this.#requestSince = this.#headSince = this.#lastHeard = this.#writeProgressAt = now;
+		this.#http = new HttpState(now);
+		this.#lastHeard = this.#writeProgressAt = now;
 		this.#server = server;
 		this.#limits = limits;
 		// The SDK's TCP write() answers the budget left, and nothing when the peer is gone.
@@ -311,25 +323,30 @@ export class Client {
 	/** Whether this connection waits for a request head: fresh, part of a head in, or idle
 	 *  between requests (nothing being read as a body, nothing being written). */
 	get pending(): boolean {
-		return this.#phase === Phase.Request && !this.#exchange && !this.#outgoing.length && this.#queue.queued === 0 && !this.#closeAfterFlush;
+		const http = this.#http;
+		return this.#phase === Phase.Request && !http!.exchange && !http!.outgoing.length && this.#queue.queued === 0 && !this.#closeAfterFlush;
 	}
 
 	/** How readily this connection makes room for a new one (Tier; None: not at all). */
 	evictionTier(now: number): number {
-		if (this.pending) return !this.#headSince ? Tier.Idle : this.#headBytes ? Tier.PartialHead : Tier.Fresh;
-		if (this.#phase === Phase.Request && this.#exchange && !this.#outgoing.length && this.#queue.queued === 0 && now - this.#requestSince >= slowBody) return Tier.SlowBody;
+		if (this.#phase !== Phase.Request) return Tier.None;
+		const http = this.#http!;
+		if (this.pending) return !http.headSince ? Tier.Idle : http.headBytes ? Tier.PartialHead : Tier.Fresh;
+		if (http.exchange && !http.outgoing.length && this.#queue.queued === 0 && now - http.requestSince >= slowBody) return Tier.SlowBody;
 		return Tier.None;
 	}
 
 	/** Since when this connection has been waiting (admission closes the oldest first). */
 	get waitingSince(): number {
-		return this.pending && this.#headSince ? this.#headSince : this.#requestSince;
+		const http = this.#http;
+		if (!http) return 0; // a WebSocket, or closed: not waiting
+		return this.pending && http.headSince ? http.headSince : http.requestSince;
 	}
 
 	/** Closes the connection to make room for another: an idle one just closes (RFC 9112 §9.5),
 	 *  any other is told the server is busy. */
 	evict(): void {
-		if (this.pending && !this.#headSince) this.#drop();
+		if (this.pending && !this.#http!.headSince) this.#drop();
 		else this.refuse(503, "too many connections, try again\n");
 	}
 
@@ -338,13 +355,14 @@ export class Client {
 	refuse(status: number, text: string): void {
 		if (this.#phase !== Phase.Request) return;
 		this.#phase = Phase.Lingering;
-		this.#lingerSince = Date.now();
-		this.#input = undefined;
-		this.#exchange = undefined;
+		const http = this.#http!;
+		http.lingerSince = Date.now();
+		http.input = undefined;
+		http.exchange = undefined;
 		// RFC 9110 §10.2.3: how long to wait before trying again. (After whatever of an earlier
 		// answer is still queued.)
 		const headers: Array<[string, string]> = status === 503 ? [["Retry-After", "1"]] : [];
-		for (const piece of encodeAnswer({ status, headers, body: text }, false)) this.#outgoing.push(piece);
+		for (const piece of encodeAnswer({ status, headers, body: text }, false)) http.outgoing.push(piece);
 		this.#server.lingering(this);
 		this.#flush();
 	}
@@ -370,14 +388,15 @@ export class Client {
 			// Closed once the answer is out and the peer has stopped sending (RFC 9112 §9.6's
 			// lingering close), for no longer than a head may take: a peer that trickles bytes
 			// on does not keep it open. Without the budget to answer, it closes then too.
-			const quiet = this.#lingerRead === this.#lingerReadSeen;
-			this.#lingerReadSeen = this.#lingerRead;
-			const answeredAt = this.#lingerAnsweredAt;
-			if (answeredAt ? (quiet && now - answeredAt >= lingerAfterAnswer) || now - answeredAt >= limits.headTimeout : now - this.#lingerSince >= limits.headTimeout) this.#release();
+			const http = this.#http!;
+			const quiet = http.lingerRead === http.lingerReadSeen;
+			http.lingerReadSeen = http.lingerRead;
+			const answeredAt = http.lingerAnsweredAt;
+			if (answeredAt ? (quiet && now - answeredAt >= lingerAfterAnswer) || now - answeredAt >= limits.headTimeout : now - http.lingerSince >= limits.headTimeout) this.#release();
 			return;
 		}
 		// A peer that does not read: bytes wait, and no budget has come back for writeTimeout.
-		if ((queue.queued || this.#outgoing.length) && this.#grants === this.#grantsSeen) {
+		if ((queue.queued || this.#http?.outgoing.length) && this.#grants === this.#grantsSeen) {
 			if (now - this.#writeProgressAt >= limits.writeTimeout) {
 				this.#drop(CloseCode.Abnormal, "the peer does not read");
 				return;
@@ -412,19 +431,20 @@ export class Client {
 
 	#requestTick(now: number) {
 		const limits = this.#limits;
+		const http = this.#http!;
 		// RFC 9110 §15.5.9: 408 for a request begun and not complete in time.
 		if (this.pending) {
-			if (!this.#headSince) {
-				if (now - this.#requestSince >= limits.handshakeTimeout) this.#drop(); // idle (RFC 9112 §9.5)
-			} else if (now - this.#headSince >= limits.headTimeout) {
-				if (this.#headBytes) this.refuse(408, "the request head did not come in time\n");
+			if (!http.headSince) {
+				if (now - http.requestSince >= limits.handshakeTimeout) this.#drop(); // idle (RFC 9112 §9.5)
+			} else if (now - http.headSince >= limits.headTimeout) {
+				if (http.headBytes) this.refuse(408, "the request head did not come in time\n");
 				else this.#drop(); // nothing came at all
 			}
 			return;
 		}
 		// A body too slow to arrive, or an answer the peer does not take.
-		if (now - this.#requestSince >= limits.handshakeTimeout) {
-			if (this.#exchange && !this.#outgoing.length && this.#queue.queued === 0) this.refuse(408, "the request did not come in time\n");
+		if (now - http.requestSince >= limits.handshakeTimeout) {
+			if (http.exchange && !http.outgoing.length && this.#queue.queued === 0) this.refuse(408, "the request did not come in time\n");
 			else this.#drop();
 		}
 	}
@@ -469,7 +489,7 @@ export class Client {
 		if (phase === Phase.Lingering) {
 			// Read and dropped: unread bytes would turn the close into a reset.
 			const server = this.#server;
-			this.#lingerRead += count;
+			this.#http!.lingerRead += count;
 			while (count > 0) {
 				const size = count < server.readBuffer.length ? count : server.readBuffer.length;
 				this.#socket.read(server.readView(size));
@@ -477,51 +497,54 @@ export class Client {
 			}
 			return;
 		}
-		if (!this.#spoke) {
-			this.#spoke = true;
+		const http = this.#http!;
+		if (!http.spoke) {
+			http.spoke = true;
 			// One that waited for these to be admitted may be refused now: then it lingers.
 			if (!this.#server.heard(this)) {
 				this.#receive(count);
 				return;
 			}
 		}
-		if (!this.#exchange) {
+		if (!http.exchange) {
 			// The first byte of the next head starts its deadline.
-			if (!this.#headSince) this.#headSince = Date.now();
-			this.#headBytes = true;
+			if (!http.headSince) http.headSince = Date.now();
+			http.headBytes = true;
 		}
 		const bytes = new Uint8Array(this.#socket.read(count) as ArrayBuffer);
-		if (this.#closeAfterFlush && !this.#exchange) return; // answered for the last time: the rest is ignored
-		const input = this.#input ? concatBytes(this.#input, bytes) : bytes;
+		if (this.#closeAfterFlush && !http.exchange) return; // answered for the last time: the rest is ignored
+		const input = http.input ? concatBytes(http.input, bytes) : bytes;
 		// Pipelined requests wait while an answer goes out; a peer that keeps sending without
 		// reading the answers is dropped before it exhausts memory. (A body being read is taken
 		// as it comes and kept by nobody but the route.)
-		if (!this.#exchange && input.length > this.#limits.maxHead + this.#limits.maxBody) {
+		if (!http.exchange && input.length > this.#limits.maxHead + this.#limits.maxBody) {
 			this.#drop();
 			return;
 		}
-		this.#input = input;
+		http.input = input;
 		this.#serve();
 	}
 
 	// Reads requests from #input, one at a time: the next is parsed only once the answer to the
 	// previous one is queued, so pipelined requests are answered in order (RFC 9112 §9.3.2).
 	#serve() {
-		if (this.#serving) return;
-		this.#serving = true;
+		// (The upgrade drops this.#http: the loop ends there, with its own reference.)
+		const http = this.#http!;
+		if (http.serving) return;
+		http.serving = true;
 		try {
 			// A body is read as it comes; the next request is parsed once the answer to this one is
 			// queued.
-			while (this.#input && this.#phase === Phase.Request && (this.#exchange || (!this.#outgoing.length && !this.#closeAfterFlush))) {
-				const bytes = this.#input;
-				this.#input = undefined;
-				if (this.#exchange) {
-					this.#readBody(this.#exchange, bytes);
+			while (this.#phase === Phase.Request && http.input && (http.exchange || (!http.outgoing.length && !this.#closeAfterFlush))) {
+				const bytes = http.input;
+				http.input = undefined;
+				if (http.exchange) {
+					this.#readBody(http.exchange, bytes);
 					continue;
 				}
 				let request: HttpRequest;
 				try {
-					const head = (this.#reader ??= new HeadReader(this.#limits.maxHead)).receive(bytes);
+					const head = (http.reader ??= new HeadReader(this.#limits.maxHead)).receive(bytes);
 					if (!head) continue;
 					request = parseRequest(head);
 				} catch (error) {
@@ -529,12 +552,12 @@ export class Client {
 					this.#respond({ status: error.status, body: error.message + "\n" }, false);
 					continue;
 				}
-				const rest = this.#reader!.rest;
-				if (rest.length) this.#input = rest;
+				const rest = http.reader!.rest;
+				if (rest.length) http.input = rest;
 				this.#route(request);
 			}
 		} finally {
-			this.#serving = false;
+			http.serving = false;
 		}
 	}
 
@@ -560,11 +583,13 @@ export class Client {
 		}
 		const found = findRoute(server.routes, request.method, path);
 		const exchange = "start" in found ? found.start(request, server) : fixedAnswer(found);
-		this.#requestSince = Date.now();
-		this.#exchange = { request, exchange, reader, keepAlive };
-		const input = this.#input;
-		this.#input = undefined;
-		this.#readBody(this.#exchange, input ?? new Uint8Array(0));
+		const http = this.#http!;
+		const current: Exchange = { request, exchange, reader, keepAlive };
+		http.requestSince = Date.now();
+		http.exchange = current;
+		const input = http.input;
+		http.input = undefined;
+		this.#readBody(current, input ?? new Uint8Array(0));
 	}
 
 	#readBody(current: Exchange, bytes: Uint8Array) {
@@ -574,11 +599,11 @@ export class Client {
 			used = reader.receive(bytes, (piece) => exchange.body?.(piece));
 		} catch (error) {
 			if (!(error instanceof HttpError)) throw error;
-			this.#exchange = undefined;
+			this.#http!.exchange = undefined;
 			this.#respond({ status: error.status, body: error.message + "\n" }, false);
 			return;
 		}
-		if (used < bytes.length) this.#input = bytes.subarray(used);
+		if (used < bytes.length) this.#http!.input = bytes.subarray(used);
 		if (reader.tooLarge) {
 			// RFC 9110 §15.5.14: 413, and the connection closes. What still comes of the body is
 			// read and dropped while the answer goes out, so that the close does not reset the
@@ -588,7 +613,7 @@ export class Client {
 			return;
 		}
 		if (!reader.done) return;
-		this.#exchange = undefined;
+		this.#http!.exchange = undefined;
 		const answer = exchange.end();
 		this.#respond(answer, current.keepAlive, current.request);
 	}
@@ -609,21 +634,21 @@ export class Client {
 			return;
 		}
 		// The core validates the upgrade itself and answers 400, 405 or 426 when it is wrong.
-		this.#reader = undefined;
 		const handler = new Client.#Handler(this, server.onMessage);
 		const protocol = new ServerProtocol({ random: noRandom, maxMessage: server.maxMessage, subprotocols: server.subprotocols, handler, budget: server.budget });
 		this.#protocol = protocol;
 		this.#phase = Phase.WebSocket;
-		const rest = this.#input;
-		this.#input = undefined;
+		const rest = this.#http!.input;
+		this.#http = undefined;
 		protocol.receiveRequest(request, rest);
 		if (this.#closeAfterFlush) this.#flush();
 	}
 
 	// Queues an answer.
 	#respond(answer: HttpAnswer, keepAlive: boolean, request?: HttpRequest) {
-		for (const piece of encodeAnswer(answer, keepAlive, request)) this.#outgoing.push(piece);
-		this.#answering = true;
+		const http = this.#http!;
+		for (const piece of encodeAnswer(answer, keepAlive, request)) http.outgoing.push(piece);
+		http.answering = true;
 		if (!keepAlive) this.#closeAfterFlush = true;
 		this.#flush();
 	}
@@ -664,8 +689,7 @@ export class Client {
 	}
 
 	// Tops the write queue up from the answer bytes, as far as its bound allows.
-	#pump() {
-		const outgoing = this.#outgoing;
+	#pump(outgoing: Uint8Array[]) {
 		while (outgoing.length) {
 			const room = this.#limits.maxQueue - this.#queue.queued;
 			if (room <= 0) return;
@@ -681,38 +705,42 @@ export class Client {
 	}
 
 	#flush() {
-		if (this.#phase === Phase.Closed) return;
+		const phase = this.#phase;
+		if (phase === Phase.Closed) return;
 		const socket = this.#socket;
 		const queue = this.#queue;
-		for (;;) {
-			this.#pump();
+		if (phase === Phase.WebSocket) {
 			queue.flush(socket);
-			// Keep going while the budget lasts and the queue could take more of the answer.
-			if (!this.#outgoing.length || queue.queued >= this.#limits.maxQueue) break;
-		}
-		if (this.#phase === Phase.Lingering) {
-			if (!this.#outgoing.length && queue.queued === 0 && !this.#lingerAnsweredAt) this.#lingerAnsweredAt = Date.now();
-			return;
-		}
-		if (this.#phase !== Phase.Request) {
 			if (this.#closeAfterFlush && queue.queued === 0) this.#release();
 			return;
 		}
-		if (this.#outgoing.length) return;
+		const http = this.#http!;
+		const outgoing = http.outgoing;
+		for (;;) {
+			this.#pump(outgoing);
+			queue.flush(socket);
+			// Keep going while the budget lasts and the queue could take more of the answer.
+			if (!outgoing.length || queue.queued >= this.#limits.maxQueue) break;
+		}
+		if (phase === Phase.Lingering) {
+			if (!outgoing.length && queue.queued === 0 && !http.lingerAnsweredAt) http.lingerAnsweredAt = Date.now();
+			return;
+		}
+		if (outgoing.length) return;
 		if (this.#closeAfterFlush) {
-			if (queue.queued === 0 && !this.#exchange) this.#release();
+			if (queue.queued === 0 && !http.exchange) this.#release();
 			return;
 		}
 		// The answer is handed over: the wait for the next request begins, and any pipelined
 		// request already received is read now.
-		if (this.#answering && !this.#exchange) {
-			this.#answering = false;
+		if (http.answering && !http.exchange) {
+			http.answering = false;
 			const now = Date.now();
-			this.#requestSince = now;
-			this.#headSince = this.#input ? now : 0;
-			this.#headBytes = this.#input !== undefined;
+			http.requestSince = now;
+			http.headSince = http.input ? now : 0;
+			http.headBytes = http.input !== undefined;
 		}
-		if (this.#input && !this.#serving) this.#serve();
+		if (http.input && !http.serving) this.#serve();
 	}
 
 	#transportEnded() {
@@ -741,10 +769,14 @@ export class Client {
 		// Nothing more is parsed, even when this comes from within the core's own call.
 		this.#protocol?.receiveEof();
 		this.#queue.clear();
-		this.#outgoing = [];
-		this.#input = undefined;
-		this.#exchange = undefined;
-		this.#reader = undefined;
+		// (Kept, emptied: a route's callback may still be returning into code that reads it.)
+		const http = this.#http;
+		if (http) {
+			http.outgoing = [];
+			http.input = undefined;
+			http.exchange = undefined;
+			http.reader = undefined;
+		}
 		this.#socket.close();
 		this.#server.released(this);
 	}
