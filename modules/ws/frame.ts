@@ -34,11 +34,13 @@ export interface FrameSink {
 	controlFrame(opcode: number, payload: Uint8Array): void;
 }
 
-export interface FrameParserOptions {
-	/** "server" expects masked frames from its client, "client" unmasked ones (§5.1). */
-	role: "server" | "client";
+/** The rules a parser checks frames against: kept by reference, so that the connections of a
+ *  server share one object rather than each keeping copies. */
+export interface FrameRules {
+	/** A server expects masked frames from its client, a client unmasked ones (§5.1). */
+	readonly expectMasked: boolean;
 	/** Largest data message accepted, in payload bytes (a fragmented message counts whole). */
-	maxMessage: number;
+	readonly maxMessage: number;
 }
 
 // The longest header: 2 bytes, a 64-bit length and a masking key.
@@ -70,8 +72,7 @@ export class FrameParser {
 	// The data message in progress (RFC 6455 §5.4): whether it awaits continuation frames, and
 	// its payload length so far.
 	#inMessage = false;
-	readonly #expectMasked: boolean;
-	readonly #maxMessage: number;
+	readonly #rules: FrameRules;
 	#messageLength = 0;
 	// A header split between pieces waits here (made when one first is).
 	#head: Uint8Array | undefined;
@@ -85,9 +86,8 @@ export class FrameParser {
 	// A control frame split between pieces is gathered here (at most 125 bytes, §5.5).
 	#control: Uint8Array | undefined;
 
-	constructor(options: FrameParserOptions) {
-		this.#expectMasked = options.role === "server";
-		this.#maxMessage = options.maxMessage;
+	constructor(rules: FrameRules) {
+		this.#rules = rules;
 	}
 
 	/** Whether a fragmented data message has started and not yet ended. */
@@ -129,8 +129,9 @@ export class FrameParser {
 					}
 					const masked = second >= 0x80;
 					if (masked) start += 4;
-					if (length !== 127 && masked === this.#expectMasked && start + length <= end) {
-						if (length > this.#maxMessage) throw new MessageTooBigError(`message of ${length} bytes over the limit of ${this.#maxMessage}`);
+					const rules = this.#rules;
+					if (length !== 127 && masked === rules.expectMasked && start + length <= end) {
+						if (length > rules.maxMessage) throw new MessageTooBigError(`message of ${length} bytes over the limit of ${rules.maxMessage}`);
 						// The view of the last such frame is used again when this one lies at the same
 						// place (a stream of same-sized messages allocates nothing here).
 						let payload = lastView;
@@ -214,7 +215,7 @@ export class FrameParser {
 		}
 		// §5.1: a client masks every frame it sends, a server masks none.
 		const masked = (second & 0x80) !== 0;
-		if (masked !== this.#expectMasked) throw new ProtocolError(masked ? "masked frame from a server" : "unmasked frame from a client");
+		if (masked !== this.#rules.expectMasked) throw new ProtocolError(masked ? "masked frame from a server" : "unmasked frame from a client");
 	}
 
 	#parseHeader(bytes: Uint8Array, at: number) {
@@ -240,7 +241,8 @@ export class FrameParser {
 		if (!isControl(opcode)) {
 			// The limit is decided from the header, before any payload byte is kept.
 			const total = (opcode === 0 ? this.#messageLength : 0) + length;
-			if (total > this.#maxMessage) throw new MessageTooBigError(`message of ${total} bytes over the limit of ${this.#maxMessage}`);
+			const maxMessage = this.#rules.maxMessage;
+			if (total > maxMessage) throw new MessageTooBigError(`message of ${total} bytes over the limit of ${maxMessage}`);
 			this.#messageLength = total;
 			this.#inMessage = !fin;
 		}

@@ -7,7 +7,7 @@
 import type { MemoryBudget } from "ws/budget";
 import { CloseCode, encodeClosePayload, isValidCloseCode, maxCloseReason, parseClosePayload } from "ws/close";
 import { InvalidPayloadError, InvalidStateError, WebSocketError } from "ws/errors";
-import { FrameParser, Opcode, encodeFrame, frameHeaderSize, isControl, maxControlPayload, writeFrameHeader, type FrameSink } from "ws/frame";
+import { FrameParser, Opcode, type FrameRules, encodeFrame, frameHeaderSize, isControl, maxControlPayload, writeFrameHeader, type FrameSink } from "ws/frame";
 import type { HttpRequest } from "ws/http";
 import { Utf8Validator } from "ws/utf8";
 
@@ -42,6 +42,21 @@ export interface ProtocolOptions {
 	 *  length (or maxMessage, for a message in several frames: its end is not known), until it is
 	 *  delivered or the connection ends, so a message once begun can always be completed. */
 	budget?: MemoryBudget;
+	/** The settings above, made once by protocolSettings() for many connections (a server's, a
+	 *  client's attempts): kept by reference, and then random, maxMessage, chunkSize and budget
+	 *  here are not read. */
+	settings?: ProtocolSettings;
+}
+
+/** What the connections of a server (or the attempts of a client) share, kept by reference: a
+ *  connection holds one field for them rather than copies of each. */
+export interface ProtocolSettings extends FrameRules {
+	readonly role: Role;
+	readonly chunkSize: number;
+	/** The most a message assembled from pieces may grow to (maxMessage, as a buffer allows). */
+	readonly maxResizable: number;
+	readonly random: (count: number) => Uint8Array;
+	readonly budget: MemoryBudget | undefined;
 }
 
 /** What a shell gives the core: called synchronously, in stream order. */
@@ -98,6 +113,21 @@ let wholeUtf8: Utf8Validator | undefined;
 // (a server header is at most 10 bytes).
 const headroom = 10;
 
+/** The settings of connections of `role` made with these options. */
+export function protocolSettings(role: Role, options: ProtocolOptions): ProtocolSettings {
+	if (options.chunkSize !== undefined && !(options.chunkSize >= 1)) throw new RangeError("chunkSize must be at least 1");
+	const maxMessage = options.maxMessage ?? 16384;
+	return Object.freeze({
+		role,
+		expectMasked: role === "server",
+		maxMessage,
+		maxResizable: Math.min(maxMessage, 0x7fffffff - headroom),
+		chunkSize: options.chunkSize ?? 0,
+		random: options.random,
+		budget: options.budget,
+	});
+}
+
 /** The handler of a Protocol made without one: it keeps everything for the caller to take. */
 class Collector implements ProtocolHandler {
 	output: Uint8Array[] = [];
@@ -119,14 +149,13 @@ class Collector implements ProtocolHandler {
 }
 
 export class Protocol implements FrameSink {
-	readonly role: Role;
 	/** Bytes received so far: the shells restart their idle (keep-alive) timer when it grows. */
 	bytesReceived = 0;
 	// (XS finds a private field by walking the class's fields in order: those every message
 	// reads come first.)
 	#state: number;
 	readonly #parser: FrameParser;
-	readonly #chunkSize: number;
+	readonly #settings: ProtocolSettings;
 	readonly #handler: ProtocolHandler;
 	// The message being delivered, while the handler has it: sending it back frames it in place.
 	#delivered: Uint8Array | undefined;
@@ -140,25 +169,22 @@ export class Protocol implements FrameSink {
 	#messageOpcode = 0;
 	#message: Uint8Array | undefined;
 	#filled = 0;
-	readonly #random: (count: number) => Uint8Array;
-	readonly #maxResizable: number;
-	readonly #budget: MemoryBudget | undefined;
 	// What the message being assembled has taken from the budget.
 	#reserved = 0;
 	#closeEmitted = false;
 	#closeTransport = false;
 
 	constructor(role: Role, options: ProtocolOptions, state: number = State.Open) {
-		this.role = role;
+		const settings = options.settings ?? protocolSettings(role, options);
+		if (settings.role !== role) throw new RangeError(`settings for a ${settings.role}, not a ${role}`);
+		this.#settings = settings;
 		this.#state = state;
-		this.#random = options.random;
-		this.#chunkSize = options.chunkSize ?? 0;
-		if (options.chunkSize !== undefined && !(options.chunkSize >= 1)) throw new RangeError("chunkSize must be at least 1");
-		const maxMessage = options.maxMessage ?? 16384;
-		this.#maxResizable = Math.min(maxMessage, 0x7fffffff - headroom);
-		this.#budget = options.budget;
-		this.#parser = new FrameParser({ role, maxMessage });
+		this.#parser = new FrameParser(settings);
 		this.#handler = options.handler ?? new Collector();
+	}
+
+	get role(): Role {
+		return this.#settings.role;
 	}
 
 	get state(): number {
@@ -237,7 +263,7 @@ export class Protocol implements FrameSink {
 		// An echo, on one path: the message being delivered goes back framed where it lies (see
 		// #writeFrame), in one write.
 		const delivered = this.#delivered;
-		if (data === delivered && this.role === "server" && this.#state === Open && !this.#closeSent && !this.#sending) {
+		if (data === delivered && this.#settings.role === "server" && this.#state === Open && !this.#closeSent && !this.#sending) {
 			const length = delivered.length;
 			const size = length < 126 ? 2 : length < 0x10000 ? 4 : 10;
 			const offset = delivered.byteOffset;
@@ -380,7 +406,7 @@ export class Protocol implements FrameSink {
 	// --- FrameSink: what the parser found ---------------------------------------------------
 
 	framePayload(opcode: number, fin: boolean, bytes: Uint8Array, offset: number, length: number): void {
-		if (this.#chunkSize) {
+		if (this.#settings.chunkSize) {
 			this.#chunk(opcode, fin, bytes, offset, length);
 			return;
 		}
@@ -395,9 +421,9 @@ export class Protocol implements FrameSink {
 				if (opcode === Opcode.Text) this.#newUtf8Stream();
 				// A message in several frames grows frame by frame: a resizable buffer, which XS
 				// reallocates in place where it can, so each payload byte is copied once.
-				const buffer = fin ? new ArrayBuffer(headroom + length) : new ArrayBuffer(headroom + length, { maxByteLength: headroom + this.#maxResizable });
-				const budget = this.#budget;
-				if (budget) budget.take((this.#reserved = headroom + (fin ? length : this.#maxResizable)));
+				const { maxResizable, budget } = this.#settings;
+				const buffer = fin ? new ArrayBuffer(headroom + length) : new ArrayBuffer(headroom + length, { maxByteLength: headroom + maxResizable });
+				if (budget) budget.take((this.#reserved = headroom + (fin ? length : maxResizable)));
 				this.#message = new Uint8Array(buffer);
 				this.#filled = headroom;
 			} else if (length) {
@@ -421,7 +447,7 @@ export class Protocol implements FrameSink {
 
 	// A whole message in one piece: checked and delivered where it lies, no copy.
 	wholeMessage(bytes: Uint8Array, binary: boolean): void {
-		if (this.#chunkSize) {
+		if (this.#settings.chunkSize) {
 			this.#chunk(binary ? Opcode.Binary : Opcode.Text, true, bytes, 0, bytes.length);
 			return;
 		}
@@ -446,7 +472,7 @@ export class Protocol implements FrameSink {
 		const reserved = this.#reserved;
 		if (reserved) {
 			this.#reserved = 0;
-			this.#budget!.give(reserved);
+			this.#settings.budget!.give(reserved);
 		}
 	}
 
@@ -469,8 +495,9 @@ export class Protocol implements FrameSink {
 		}
 		const text = this.#messageOpcode === Opcode.Text;
 		if (length === 0) this.emit({ type: "chunk", opcode, fin, frameLength: 0, offset: 0, bytes: new Uint8Array(0) });
-		for (let start = 0; start < bytes.length; start += this.#chunkSize) {
-			const piece = bytes.slice(start, start + this.#chunkSize);
+		const chunkSize = this.#settings.chunkSize;
+		for (let start = 0; start < bytes.length; start += chunkSize) {
+			const piece = bytes.slice(start, start + chunkSize);
 			if (text) this.#checkUtf8(piece);
 			this.emit({ type: "chunk", opcode, fin, frameLength: length, offset: offset + start, bytes: piece });
 		}
@@ -511,7 +538,7 @@ export class Protocol implements FrameSink {
 			this.#state = State.Closed;
 			this.#emitClose(code, reason, true);
 			// RFC 6455 §7.1.1: the server closes TCP first; the client waits for it (receiveEof).
-			if (this.role === "server") this.#setCloseTransport();
+			if (this.#settings.role === "server") this.#setCloseTransport();
 		}
 	}
 
@@ -540,9 +567,9 @@ export class Protocol implements FrameSink {
 	// RFC 6455 §5.3: a client masks each frame with a fresh, unpredictable key.
 	#writeFrame(opcode: number, fin: boolean, payload: Uint8Array, owned: boolean) {
 		const handler = this.#handler;
-		if (this.role === "client") {
+		if (this.#settings.role === "client") {
 			const mask = new Uint8Array(4);
-			mask.set(this.#random(4));
+			mask.set(this.#settings.random(4));
 			for (const piece of encodeFrame(opcode, fin, payload, mask, owned)) handler.write(piece);
 			return;
 		}

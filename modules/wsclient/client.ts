@@ -6,7 +6,7 @@ import Timer from "timer";
 import { CloseCode } from "ws/close";
 import { ClientProtocol } from "ws/client";
 import { Opcode } from "ws/frame";
-import { State, type Payload, type ProtocolEvent, type ProtocolHandler } from "ws/protocol";
+import { State, protocolSettings, type Payload, type ProtocolEvent, type ProtocolHandler, type ProtocolSettings } from "ws/protocol";
 import { parseUri, type WebSocketUri } from "ws/uri";
 import { WriteQueue } from "ws/writequeue";
 import { secureOptions, type TlsOptions } from "wsclient/credentials";
@@ -66,7 +66,8 @@ export class WebSocketClient {
 	readonly #uri: WebSocketUri;
 	readonly #options: WebSocketClientOptions;
 	readonly #secure: Record<string, unknown> | undefined;
-	readonly #maxMessage: number;
+	// What every attempt's core shares.
+	readonly #settings: ProtocolSettings;
 	readonly #maxQueue: number;
 	readonly #connectTimeout: number;
 	readonly #pingInterval: number;
@@ -161,8 +162,8 @@ export class WebSocketClient {
 		if (this.#uri.host.includes(":")) throw new SyntaxError(`${options.url}: IPv6 addresses are not supported (embedded:io/socket/tcp takes IPv4)`);
 		this.url = options.url;
 		this.#options = options;
-		this.#maxMessage = options.maxMessage ?? 16384;
-		this.#maxQueue = options.maxQueue ?? 2 * this.#maxMessage + 1024;
+		this.#settings = protocolSettings("client", { random, maxMessage: options.maxMessage, chunkSize: options.chunkSize });
+		this.#maxQueue = options.maxQueue ?? 2 * this.#settings.maxMessage + 1024;
 		this.#connectTimeout = options.connectTimeout ?? 10_000;
 		this.#pingInterval = options.pingInterval ?? 30_000;
 		this.#pongTimeout = options.pongTimeout ?? 10_000;
@@ -313,8 +314,7 @@ export class WebSocketClient {
 		this.#protocol = new ClientProtocol({
 			...uri,
 			random,
-			maxMessage: this.#maxMessage,
-			chunkSize: options.chunkSize,
+			settings: this.#settings,
 			subprotocols: options.subprotocols,
 			headers: options.headers,
 			handler: current,
