@@ -16,7 +16,8 @@ export class WriteQueue {
 	readonly #maxWrite: number;
 	readonly #limit: number;
 	readonly #budgeted: boolean;
-	#pieces: Uint8Array[] = [];
+	// Made when bytes first wait (an array is two slots that most connections never need).
+	#pieces: Uint8Array[] | undefined;
 	#failed = false;
 	// Counts the bytes waiting here, with everything else the server holds.
 	readonly #budget: MemoryBudget | undefined;
@@ -56,7 +57,7 @@ export class WriteQueue {
 	push(bytes: Uint8Array): boolean {
 		if (bytes.length === 0 || this.#failed) return true;
 		if (this.#queued + bytes.length > this.#limit) return false;
-		this.#pieces.push(bytes);
+		(this.#pieces ??= []).push(bytes);
 		this.#queued += bytes.length;
 		this.#budget?.take(bytes.length);
 		return true;
@@ -86,16 +87,18 @@ export class WriteQueue {
 
 	/** Writes as much as the budget allows, in order. */
 	flush(writer: Writer): void {
-		while (this.#pieces.length && this.#writable > 0) {
-			const piece = this.#pieces[0];
+		const pieces = this.#pieces;
+		if (!pieces) return;
+		while (pieces.length && this.#writable > 0) {
+			const piece = pieces[0];
 			const size = Math.min(piece.length, this.#writable, this.#maxWrite);
 			this.#queued -= size;
 			this.#budget?.give(size);
 			if (size === piece.length) {
-				this.#pieces.shift();
+				pieces.shift();
 				this.#written(writer.write(piece), size);
 			} else {
-				this.#pieces[0] = piece.subarray(size);
+				pieces[0] = piece.subarray(size);
 				this.#written(writer.write(piece.subarray(0, size)), size);
 			}
 		}
@@ -124,13 +127,14 @@ export class WriteQueue {
 		const size = Math.min(this.#queued, this.#writable, this.#maxWrite);
 		if (size <= 0) return;
 		const out = new Uint8Array(size);
+		const pieces = this.#pieces!;
 		let filled = 0;
 		while (filled < size) {
-			const piece = this.#pieces[0];
+			const piece = pieces[0];
 			const take = Math.min(piece.length, size - filled);
 			out.set(take === piece.length ? piece : piece.subarray(0, take), filled);
-			if (take === piece.length) this.#pieces.shift();
-			else this.#pieces[0] = piece.subarray(take);
+			if (take === piece.length) pieces.shift();
+			else pieces[0] = piece.subarray(take);
 			filled += take;
 		}
 		this.#queued -= size;
@@ -142,7 +146,7 @@ export class WriteQueue {
 	/** Forgets everything queued (the connection is gone). */
 	clear(): void {
 		this.#budget?.give(this.#queued);
-		this.#pieces = [];
+		this.#pieces = undefined;
 		this.#queued = 0;
 	}
 }
