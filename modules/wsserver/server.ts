@@ -7,7 +7,7 @@ import TCP from "embedded:io/socket/tcp";
 import Timer from "timer";
 import { HeadReader, HttpError, bodyFraming, concatBytes, encodeResponse, keepsAlive, parseRequest, type HttpRequest } from "ws/http";
 import { CloseCode } from "ws/close";
-import { State, type Payload, type ProtocolEvent, type ProtocolHandler } from "ws/protocol";
+import { State, protocolSettings, type Payload, type ProtocolEvent, type ProtocolHandler, type ProtocolSettings } from "ws/protocol";
 import { ServerProtocol } from "ws/server";
 import { MemoryBudget } from "ws/budget";
 import { WriteQueue } from "ws/writequeue";
@@ -205,7 +205,6 @@ export class Client {
 	readonly #server: WebSocketServer;
 	// Plain HTTP (and lingering after a refusal); dropped at the upgrade.
 	#http: HttpState | undefined;
-	readonly #limits: Limits;
 	// No request is read any more; the connection ends once the answer is written.
 	#closeAfterFlush = false;
 	// Whether the application was told of this client (onConnect), so it is told of its end once.
@@ -226,14 +225,13 @@ export class Client {
 	#grantsSeen = 0;
 	#writeProgressAt: number;
 
-	constructor(server: WebSocketServer, handle: Socket, id: number, limits: Limits, now: number) {
+	constructor(server: WebSocketServer, handle: Socket, id: number, now: number) {
 		this.id = id;
 		this.#http = new HttpState(now);
 		this.#lastHeard = this.#writeProgressAt = now;
 		this.#server = server;
-		this.#limits = limits;
 		// The SDK's TCP write() answers the budget left, and nothing when the peer is gone.
-		this.#queue = new WriteQueue(limits.maxQueue, undefined, true, server.budget);
+		this.#queue = new WriteQueue(server.connectionLimits.maxQueue, undefined, true, server.budget);
 		const socket = new ClientSocket({
 			from: handle,
 			format: "buffer",
@@ -376,7 +374,7 @@ export class Client {
 	tick(now: number): void {
 		const phase = this.#phase;
 		if (phase === Phase.Closed) return;
-		const limits = this.#limits;
+		const limits = this.#server.connectionLimits;
 		const queue = this.#queue;
 		// lin's TCP reports nothing after a failed write (tcp.c sets its error flag inside write()
 		// and its task returns early from then on): the missing budget is all there is to go by.
@@ -430,7 +428,7 @@ export class Client {
 	}
 
 	#requestTick(now: number) {
-		const limits = this.#limits;
+		const limits = this.#server.connectionLimits;
 		const http = this.#http!;
 		// RFC 9110 §15.5.9: 408 for a request begun and not complete in time.
 		if (this.pending) {
@@ -517,7 +515,7 @@ export class Client {
 		// Pipelined requests wait while an answer goes out; a peer that keeps sending without
 		// reading the answers is dropped before it exhausts memory. (A body being read is taken
 		// as it comes and kept by nobody but the route.)
-		if (!http.exchange && input.length > this.#limits.maxHead + this.#limits.maxBody) {
+		if (!http.exchange && input.length > this.#server.connectionLimits.maxHead + this.#server.connectionLimits.maxBody) {
 			this.#drop();
 			return;
 		}
@@ -544,7 +542,7 @@ export class Client {
 				}
 				let request: HttpRequest;
 				try {
-					const head = (http.reader ??= new HeadReader(this.#limits.maxHead)).receive(bytes);
+					const head = (http.reader ??= new HeadReader(this.#server.connectionLimits.maxHead)).receive(bytes);
 					if (!head) continue;
 					request = parseRequest(head);
 				} catch (error) {
@@ -574,7 +572,7 @@ export class Client {
 		const keepAlive = keepsAlive(request);
 		let reader: BodyReader;
 		try {
-			reader = new BodyReader(bodyFraming(request), this.#limits.maxBody);
+			reader = new BodyReader(bodyFraming(request), this.#server.connectionLimits.maxBody);
 		} catch (error) {
 			if (!(error instanceof HttpError)) throw error;
 			// The body cannot be delimited: nothing after this head can be trusted.
@@ -609,7 +607,7 @@ export class Client {
 			// read and dropped while the answer goes out, so that the close does not reset the
 			// connection under it; a peer that stops sending (or never sent the body) is not
 			// waited for.
-			this.refuse(413, `the body is over ${this.#limits.maxBody} bytes\n`);
+			this.refuse(413, `the body is over ${this.#server.connectionLimits.maxBody} bytes\n`);
 			return;
 		}
 		if (!reader.done) return;
@@ -635,7 +633,7 @@ export class Client {
 		}
 		// The core validates the upgrade itself and answers 400, 405 or 426 when it is wrong.
 		const handler = new Client.#Handler(this, server.onMessage);
-		const protocol = new ServerProtocol({ random: noRandom, maxMessage: server.maxMessage, subprotocols: server.subprotocols, handler, budget: server.budget });
+		const protocol = new ServerProtocol({ random: noRandom, settings: server.protocolSettings, subprotocols: server.subprotocols, handler });
 		this.#protocol = protocol;
 		this.#phase = Phase.WebSocket;
 		const rest = this.#http!.input;
@@ -691,7 +689,7 @@ export class Client {
 	// Tops the write queue up from the answer bytes, as far as its bound allows.
 	#pump(outgoing: Uint8Array[]) {
 		while (outgoing.length) {
-			const room = this.#limits.maxQueue - this.#queue.queued;
+			const room = this.#server.connectionLimits.maxQueue - this.#queue.queued;
 			if (room <= 0) return;
 			const piece = outgoing[0];
 			if (piece.length <= room) {
@@ -720,7 +718,7 @@ export class Client {
 			this.#pump(outgoing);
 			queue.flush(socket);
 			// Keep going while the budget lasts and the queue could take more of the answer.
-			if (!outgoing.length || queue.queued >= this.#limits.maxQueue) break;
+			if (!outgoing.length || queue.queued >= this.#server.connectionLimits.maxQueue) break;
 		}
 		if (phase === Phase.Lingering) {
 			if (!outgoing.length && queue.queued === 0 && !http.lingerAnsweredAt) http.lingerAnsweredAt = Date.now();
@@ -799,6 +797,8 @@ export class WebSocketServer implements ServerView {
 	readonly readStorage: ArrayBuffer;
 	/** What WebSocket clients hold for data (see WebSocketServerOptions.memoryBudget). */
 	readonly budget: MemoryBudget;
+	/** What every connection's core shares (one object rather than copies in each). */
+	readonly protocolSettings: ProtocolSettings;
 	/** A connection reads only while budget.held is at most this. */
 	readonly readableBelow: number;
 	/** Connections whose bytes wait in their sockets for room in the budget, first come first. */
@@ -830,7 +830,8 @@ export class WebSocketServer implements ServerView {
 	// sent nothing is silent, and one accepted after it may have bytes not yet read.
 	#heardFrom = 0;
 	readonly #timer: Timer;
-	readonly #limits: Limits;
+	/** The connections' limits (each reads them here rather than keeping a reference). */
+	readonly connectionLimits: Limits;
 	#nextId = 1;
 
 	constructor(options: WebSocketServerOptions) {
@@ -859,9 +860,10 @@ export class WebSocketServer implements ServerView {
 			memoryBudget = readReserve;
 		}
 		this.budget = new MemoryBudget(memoryBudget);
+		this.protocolSettings = protocolSettings("server", { random: noRandom, maxMessage: this.maxMessage, budget: this.budget });
 		this.readableBelow = memoryBudget - readReserve;
 		const handshakeTimeout = options.handshakeTimeout ?? 10_000;
-		this.#limits = Object.freeze({
+		this.connectionLimits = Object.freeze({
 			maxHead: options.maxHead ?? 2048,
 			maxBody: options.maxBody ?? 4096,
 			maxQueue: options.maxQueue ?? 2 * this.maxMessage + 1024,
@@ -880,7 +882,7 @@ export class WebSocketServer implements ServerView {
 			},
 		});
 		// One timer for all connections: every check that needs a clock runs here, none per message.
-		const { headTimeout, writeTimeout, pingInterval, pongTimeout } = this.#limits;
+		const { headTimeout, writeTimeout, pingInterval, pongTimeout } = this.connectionLimits;
 		const period = Math.max(100, Math.min(1000, handshakeTimeout, headTimeout, writeTimeout, pingInterval || 1000, pongTimeout));
 		this.#timer = Timer.repeat(() => {
 			const now = Date.now();
@@ -909,7 +911,7 @@ export class WebSocketServer implements ServerView {
 			maxPending: this.maxPending,
 			maxMessage: this.maxMessage,
 			memoryBudget: this.budget.limit,
-			...this.#limits,
+			...this.connectionLimits,
 		};
 	}
 
@@ -1019,7 +1021,7 @@ export class WebSocketServer implements ServerView {
 	#accept(handle: Socket) {
 		const now = Date.now();
 		if (this.#makeRoom(now)) {
-			this.#connections.add(new Client(this, handle, this.#nextId++, this.#limits, now));
+			this.#connections.add(new Client(this, handle, this.#nextId++, now));
 			return;
 		}
 		// Could one of them make room once heard from? Then the new one waits to be heard too.
@@ -1034,7 +1036,7 @@ export class WebSocketServer implements ServerView {
 				}
 			}
 		}
-		if (unheard && this.#waiting.size < this.maxPending) this.#waiting.add(new Client(this, handle, this.#nextId++, this.#limits, now));
+		if (unheard && this.#waiting.size < this.maxPending) this.#waiting.add(new Client(this, handle, this.#nextId++, now));
 		else this.#refuse(handle, now);
 	}
 
@@ -1075,6 +1077,6 @@ export class WebSocketServer implements ServerView {
 			new TCP({ from: handle }).close();
 			return;
 		}
-		new Client(this, handle, this.#nextId++, this.#limits, now).refuse(503, "too many connections, try again\n");
+		new Client(this, handle, this.#nextId++, now).refuse(503, "too many connections, try again\n");
 	}
 }
