@@ -113,6 +113,7 @@ async function benchProfile(profile: Profile, options: Options) {
 		figureRow("per open AT link", figures.perLink),
 		figureRow("peak during the scenario (sampled)", figures.peak),
 		figureRow("heap XS grew to (reserved)", figures.reserved),
+		row(`stack peak (of ${number(figures.stack.size)})`, number(figures.stack.peak), "", `${kilobytes(figures.stack.peak * chipSlotBytes)} of stack`),
 		smallest,
 		figureRow("idle again afterwards", figures.idleAfter),
 		`  (${number(figures.collections)} collections; slot figures count lin's 32-byte slots as slots; chunk bytes are lin's, 64-bit)`,

@@ -185,6 +185,9 @@ export interface ScenarioFigures {
 	idleAfter: { slots: number; chunks: number };
 	/** XS's slot and chunk heaps as reserved at the end (what the instrumentation calls available). */
 	reserved: { slots: number; chunks: number };
+	/** The deepest the XS stack went since start, and its size, in slots (an overflow aborts XS:
+	 *  on a chip, a reboot). */
+	stack: { peak: number; size: number };
 	collections: number;
 }
 
@@ -364,6 +367,8 @@ export async function runScenario(target: ProfileTarget, options: ScenarioOption
 			idleAfter,
 			// instruments key: ..., Chunk used, Chunk available, Slot used, Slot available, ...
 			reserved: { slots: slots(instruments[12] ?? 0), chunks: instruments[10] ?? 0 },
+			// ..., Stack used (the peak since start), Stack available, ...
+			stack: { peak: slots(instruments[13] ?? 0), size: slots(instruments[14] ?? 0) },
 			collections: afterLoad.gcs,
 		};
 	} finally {
