@@ -64,6 +64,8 @@ let scratchMask: Uint8Array | undefined;
  * views, so a frame that arrives whole costs no copy and no allocation beyond its view.
  */
 export class FrameParser {
+	// (Helper methods are TypeScript-private rather than #private: XS gives every instance one
+	// slot per #method, and calling one takes more stack.)
 	// (XS finds a private field by walking the class's fields in order: those every message
 	// reads come first.)
 	#stopped = false;
@@ -153,42 +155,42 @@ export class FrameParser {
 						continue;
 					}
 				}
-				at = this.#readHeader(bytes, at, end);
+				at = this.readHeader(bytes, at, end);
 				if (!this.#inPayload) return; // the rest of the header is still to come
 			}
 			const left = this.#length - this.#offset;
 			const count = left < end - at ? left : end - at;
 			if (count === 0 && left) return;
-			this.#payload(bytes.subarray(at, at + count), sink);
+			this.payload(bytes.subarray(at, at + count), sink);
 			at += count;
 		}
 	}
 
 	// Reads a header from bytes[at...], or stashes the part that came; returns where it ended.
-	#readHeader(bytes: Uint8Array, at: number, end: number): number {
+	private readHeader(bytes: Uint8Array, at: number, end: number): number {
 		if (this.#headFill === 0) {
 			const available = end - at;
 			if (available >= 2) {
 				const size = headerSize(bytes[at + 1]);
 				if (available >= size) {
-					this.#parseHeader(bytes, at);
+					this.parseHeader(bytes, at);
 					return at + size;
 				}
 			}
 			const head = (this.#head ??= new Uint8Array(maxHeader));
 			head.set(bytes.subarray(at, end));
 			this.#headFill = available;
-			if (available >= 2) this.#checkStart(head[0], head[1]);
+			if (available >= 2) this.checkStart(head[0], head[1]);
 			return end;
 		}
 		const head = this.#head!;
 		let fill = this.#headFill;
 		while (at < end) {
 			head[fill++] = bytes[at++];
-			if (fill === 2) this.#checkStart(head[0], head[1]);
+			if (fill === 2) this.checkStart(head[0], head[1]);
 			if (fill >= 2 && fill === headerSize(head[1])) {
 				this.#headFill = 0;
-				this.#parseHeader(head, 0);
+				this.parseHeader(head, 0);
 				return at;
 			}
 		}
@@ -197,7 +199,7 @@ export class FrameParser {
 	}
 
 	// The rules the first two bytes decide (they fail a frame before the rest of its header).
-	#checkStart(first: number, second: number) {
+	private checkStart(first: number, second: number) {
 		const fin = (first & 0x80) !== 0;
 		const opcode = first & 0x0f;
 		// RFC 6455 §5.2: RSV1-3 must be 0 unless an extension says otherwise; we accept none.
@@ -218,10 +220,10 @@ export class FrameParser {
 		if (masked !== this.#rules.expectMasked) throw new ProtocolError(masked ? "masked frame from a server" : "unmasked frame from a client");
 	}
 
-	#parseHeader(bytes: Uint8Array, at: number) {
+	private parseHeader(bytes: Uint8Array, at: number) {
 		const first = bytes[at];
 		const second = bytes[at + 1];
-		this.#checkStart(first, second);
+		this.checkStart(first, second);
 		const fin = (first & 0x80) !== 0;
 		const opcode = first & 0x0f;
 		const masked = (second & 0x80) !== 0;
@@ -254,10 +256,10 @@ export class FrameParser {
 	}
 
 	// The next piece of the current frame's payload (all of it, when the frame came whole).
-	#payload(piece: Uint8Array, sink: FrameSink) {
+	private payload(piece: Uint8Array, sink: FrameSink) {
 		const offset = this.#offset;
 		const count = piece.length;
-		if (this.#mask >= 0 && count) this.#unmask(piece, offset);
+		if (this.#mask >= 0 && count) this.unmask(piece, offset);
 		this.#offset = offset + count;
 		const last = this.#offset === this.#length;
 		if (last) this.#inPayload = false;
@@ -281,7 +283,7 @@ export class FrameParser {
 
 	// The key's bytes, rotated for a piece that starts inside a 4-byte group, into the shared
 	// scratch mask.
-	#unmask(bytes: Uint8Array, offset: number) {
+	private unmask(bytes: Uint8Array, offset: number) {
 		const key = this.#mask;
 		const mask = (scratchMask ??= new Uint8Array(4));
 		for (let i = 0; i < 4; i++) mask[i] = (key >>> (24 - 8 * ((offset + i) & 3))) & 0xff;

@@ -149,6 +149,8 @@ class Collector implements ProtocolHandler {
 }
 
 export class Protocol implements FrameSink {
+	// (Helper methods are TypeScript-private rather than #private: XS gives every instance one
+	// slot per #method, and calling one takes more stack.)
 	/** Bytes received so far: the shells restart their idle (keep-alive) timer when it grows. */
 	bytesReceived = 0;
 	// (XS finds a private field by walking the class's fields in order: those every message
@@ -219,7 +221,7 @@ export class Protocol implements FrameSink {
 			try {
 				this.#parser.parse(bytes, this, end);
 			} catch (error) {
-				this.#failWith(error);
+				this.failWith(error);
 			}
 		} else if (state === Connecting) this.receiveHandshake(end === bytes.length ? bytes : bytes.subarray(0, end));
 		else this.receiveFrames(bytes, end);
@@ -228,12 +230,12 @@ export class Protocol implements FrameSink {
 	/** The transport ended (the peer closed TCP, or it broke). */
 	receiveEof(): void {
 		this.#parser.stop();
-		this.#dropMessage();
+		this.dropMessage();
 		if (this.#state !== State.Closed) {
 			this.#state = State.Closed;
-			this.#emitClose(CloseCode.Abnormal, "", false);
+			this.emitClose(CloseCode.Abnormal, "", false);
 		}
-		this.#setCloseTransport();
+		this.setCloseTransport();
 	}
 
 	/** Without a handler: the bytes to write, in order; drained. */
@@ -282,22 +284,22 @@ export class Protocol implements FrameSink {
 				return;
 			}
 		}
-		this.#sendData(opcode, data instanceof Uint8Array ? data : bytesOf(data), true, false);
+		this.sendData(opcode, data instanceof Uint8Array ? data : bytesOf(data), true, false);
 	}
 
 	/** A text frame; with fin false, the first fragment of a message (RFC 6455 §5.4). */
 	sendText(text: string, fin = true): void {
-		this.#sendData(Opcode.Text, new Uint8Array(ArrayBuffer.fromString(text)), fin, true);
+		this.sendData(Opcode.Text, new Uint8Array(ArrayBuffer.fromString(text)), fin, true);
 	}
 
 	/** A binary frame; with fin false, the first fragment of a message. */
 	sendBinary(data: ArrayBuffer | ArrayBufferView, fin = true): void {
-		this.#sendData(Opcode.Binary, bytesOf(data), fin, false);
+		this.sendData(Opcode.Binary, bytesOf(data), fin, false);
 	}
 	/** A continuation frame of the message being sent; fin ends it. */
 	sendContinuation(data: Payload, fin: boolean): void {
-		if (typeof data === "string") this.#sendData(Opcode.Continuation, new Uint8Array(ArrayBuffer.fromString(data)), fin, true);
-		else this.#sendData(Opcode.Continuation, bytesOf(data), fin, false);
+		if (typeof data === "string") this.sendData(Opcode.Continuation, new Uint8Array(ArrayBuffer.fromString(data)), fin, true);
+		else this.sendData(Opcode.Continuation, bytesOf(data), fin, false);
 	}
 
 	/**
@@ -306,7 +308,7 @@ export class Protocol implements FrameSink {
 	 * way starts the close handshake like close().
 	 */
 	sendFrame(opcode: number, data: Payload, fin = true): void {
-		this.#checkCanSend();
+		this.checkCanSend();
 		const payload = typeof data === "string" ? new Uint8Array(ArrayBuffer.fromString(data)) : bytesOf(data);
 		if (opcode < 0 || opcode > 15) throw new RangeError(`opcode ${opcode}`);
 		if (isControl(opcode) && (!fin || payload.length > maxControlPayload)) throw new RangeError("control frames are unfragmented and at most 125 bytes");
@@ -314,17 +316,17 @@ export class Protocol implements FrameSink {
 			this.#closeSent = true;
 			this.#state = State.Closing;
 		} else if (opcode === Opcode.Text || opcode === Opcode.Binary || opcode === Opcode.Continuation) this.#sending = !fin;
-		this.#writeFrame(opcode, fin, payload, typeof data === "string");
+		this.writeFrame(opcode, fin, payload, typeof data === "string");
 	}
 
 	/** A Ping (RFC 6455 §5.5.2), e.g. for keep-alive; the peer answers with a "pong" event. */
 	ping(data: Payload = noBytes): void {
-		this.#sendControl(Opcode.Ping, data);
+		this.sendControl(Opcode.Ping, data);
 	}
 
 	/** An unsolicited Pong (RFC 6455 §5.5.3: a unidirectional heartbeat). */
 	pong(data: Payload = noBytes): void {
-		this.#sendControl(Opcode.Pong, data);
+		this.sendControl(Opcode.Pong, data);
 	}
 
 	/**
@@ -335,7 +337,7 @@ export class Protocol implements FrameSink {
 	close(code?: number, reason = ""): void {
 		if (this.#state === State.Connecting) throw new InvalidStateError("the opening handshake is not complete");
 		if (this.#closeSent || this.#state === State.Closed) return;
-		this.#writeFrame(Opcode.Close, true, encodeClosePayload(code, reason), true);
+		this.writeFrame(Opcode.Close, true, encodeClosePayload(code, reason), true);
 		this.#closeSent = true;
 		this.#state = State.Closing;
 	}
@@ -347,13 +349,13 @@ export class Protocol implements FrameSink {
 	fail(code: number, reason = ""): void {
 		if (this.#state === State.Closed) return;
 		this.#parser.stop();
-		this.#dropMessage();
+		this.dropMessage();
 		if (this.#state !== State.Connecting && !this.#closeSent && isValidCloseCode(code))
-			this.#writeFrame(Opcode.Close, true, encodeClosePayload(code, fitReason(reason)), true);
+			this.writeFrame(Opcode.Close, true, encodeClosePayload(code, fitReason(reason)), true);
 		this.#closeSent = true;
 		this.#state = State.Closed;
-		this.#emitClose(code, reason, false);
-		this.#setCloseTransport();
+		this.emitClose(code, reason, false);
+		this.setCloseTransport();
 	}
 
 	// --- for the handshake subclasses -------------------------------------------------------
@@ -383,8 +385,8 @@ export class Protocol implements FrameSink {
 		this.#parser.stop();
 		this.#state = State.Closed;
 		this.emit({ type: "handshakeFailed", status, reason, message });
-		this.#emitClose(CloseCode.Abnormal, message, false);
-		this.#setCloseTransport();
+		this.emitClose(CloseCode.Abnormal, message, false);
+		this.setCloseTransport();
 	}
 
 	protected receiveFrames(bytes: Uint8Array, end: number = bytes.length): void {
@@ -392,12 +394,12 @@ export class Protocol implements FrameSink {
 		try {
 			this.#parser.parse(bytes, this, end);
 		} catch (error) {
-			this.#failWith(error);
+			this.failWith(error);
 		}
 	}
 
 	// A violation the parser or a check found fails the connection; anything else is a bug.
-	#failWith(error: unknown) {
+	private failWith(error: unknown) {
 		if (!(error instanceof WebSocketError)) throw error;
 		this.emit({ type: "error", error });
 		this.fail(error.closeCode, error.message);
@@ -407,7 +409,7 @@ export class Protocol implements FrameSink {
 
 	framePayload(opcode: number, fin: boolean, bytes: Uint8Array, offset: number, length: number): void {
 		if (this.#settings.chunkSize) {
-			this.#chunk(opcode, fin, bytes, offset, length);
+			this.chunk(opcode, fin, bytes, offset, length);
 			return;
 		}
 		const count = bytes.length;
@@ -418,7 +420,7 @@ export class Protocol implements FrameSink {
 		if (offset === 0) {
 			if (opcode !== Opcode.Continuation) {
 				this.#messageOpcode = opcode;
-				if (opcode === Opcode.Text) this.#newUtf8Stream();
+				if (opcode === Opcode.Text) this.newUtf8Stream();
 				// A message in several frames grows frame by frame: a resizable buffer, which XS
 				// reallocates in place where it can, so each payload byte is copied once.
 				const { maxResizable, budget } = this.#settings;
@@ -436,19 +438,19 @@ export class Protocol implements FrameSink {
 		const message = this.#message!;
 		if (count) {
 			message.set(bytes, this.#filled);
-			if (this.#messageOpcode === Opcode.Text) this.#checkUtf8(bytes);
+			if (this.#messageOpcode === Opcode.Text) this.checkUtf8(bytes);
 			this.#filled += count;
 		}
 		if (!fin || offset + count !== length) return;
-		if (this.#messageOpcode === Opcode.Text) this.#checkUtf8Complete();
-		this.#dropMessage();
-		this.#deliver(message.subarray(headroom, this.#filled), this.#messageOpcode !== Opcode.Text);
+		if (this.#messageOpcode === Opcode.Text) this.checkUtf8Complete();
+		this.dropMessage();
+		this.deliver(message.subarray(headroom, this.#filled), this.#messageOpcode !== Opcode.Text);
 	}
 
 	// A whole message in one piece: checked and delivered where it lies, no copy.
 	wholeMessage(bytes: Uint8Array, binary: boolean): void {
 		if (this.#settings.chunkSize) {
-			this.#chunk(binary ? Opcode.Binary : Opcode.Text, true, bytes, 0, bytes.length);
+			this.chunk(binary ? Opcode.Binary : Opcode.Text, true, bytes, 0, bytes.length);
 			return;
 		}
 		if (!binary) {
@@ -463,11 +465,11 @@ export class Protocol implements FrameSink {
 	}
 
 	controlFrame(opcode: number, payload: Uint8Array): void {
-		this.#receiveControl(opcode, payload);
+		this.receiveControl(opcode, payload);
 	}
 
 	// The message being assembled is delivered, or will never be: its budget goes back.
-	#dropMessage() {
+	private dropMessage() {
 		this.#message = undefined;
 		const reserved = this.#reserved;
 		if (reserved) {
@@ -478,7 +480,7 @@ export class Protocol implements FrameSink {
 
 	// While the handler has the message, sending it back frames it in place (#writeFrame). An
 	// exception from the handler leaves #delivered set; the next delivery replaces it.
-	#deliver(bytes: Uint8Array, binary: boolean) {
+	private deliver(bytes: Uint8Array, binary: boolean) {
 		this.#delivered = bytes;
 		this.#handler.message(bytes, binary);
 		this.#delivered = undefined;
@@ -488,40 +490,40 @@ export class Protocol implements FrameSink {
 	}
 
 	// Chunk mode: the payload as it comes, in copies of at most chunkSize bytes.
-	#chunk(opcode: number, fin: boolean, bytes: Uint8Array, offset: number, length: number) {
+	private chunk(opcode: number, fin: boolean, bytes: Uint8Array, offset: number, length: number) {
 		if (offset === 0 && opcode !== Opcode.Continuation) {
 			this.#messageOpcode = opcode;
-			if (opcode === Opcode.Text) this.#newUtf8Stream();
+			if (opcode === Opcode.Text) this.newUtf8Stream();
 		}
 		const text = this.#messageOpcode === Opcode.Text;
 		if (length === 0) this.emit({ type: "chunk", opcode, fin, frameLength: 0, offset: 0, bytes: new Uint8Array(0) });
 		const chunkSize = this.#settings.chunkSize;
 		for (let start = 0; start < bytes.length; start += chunkSize) {
 			const piece = bytes.slice(start, start + chunkSize);
-			if (text) this.#checkUtf8(piece);
+			if (text) this.checkUtf8(piece);
 			this.emit({ type: "chunk", opcode, fin, frameLength: length, offset: offset + start, bytes: piece });
 		}
-		if (text && fin && offset + bytes.length === length) this.#checkUtf8Complete();
+		if (text && fin && offset + bytes.length === length) this.checkUtf8Complete();
 	}
 
-	#newUtf8Stream() {
+	private newUtf8Stream() {
 		if (this.#utf8) this.#utf8.reset();
 		else this.#utf8 = new Utf8Validator();
 	}
 
-	#checkUtf8(bytes: Uint8Array) {
+	private checkUtf8(bytes: Uint8Array) {
 		if (!this.#utf8!.write(bytes)) throw new InvalidPayloadError("text message is not UTF-8");
 	}
 
 	// RFC 6455 §8.1: the message must not end inside a code point.
-	#checkUtf8Complete() {
+	private checkUtf8Complete() {
 		if (!this.#utf8!.complete) throw new InvalidPayloadError("text message ends inside a UTF-8 sequence");
 	}
 
-	#receiveControl(opcode: number, payload: Uint8Array) {
+	private receiveControl(opcode: number, payload: Uint8Array) {
 		if (opcode === Opcode.Ping) {
 			// RFC 6455 §5.5.2: answer with a Pong carrying the same payload, unless closing.
-			if (this.#state === State.Open) this.#writeFrame(Opcode.Pong, true, payload, false);
+			if (this.#state === State.Open) this.writeFrame(Opcode.Pong, true, payload, false);
 			this.emit({ type: "ping", data: payload.slice() });
 		} else if (opcode === Opcode.Pong) {
 			this.emit({ type: "pong", data: payload.slice() });
@@ -530,42 +532,42 @@ export class Protocol implements FrameSink {
 			// RFC 6455 §5.5.1: nothing is read after a Close frame; §7.1.5 / §5.5.1: the reply echoes
 			// the status code (none when there was none).
 			this.#parser.stop();
-			this.#dropMessage();
+			this.dropMessage();
 			if (!this.#closeSent) {
-				this.#writeFrame(Opcode.Close, true, encodeClosePayload(code === CloseCode.NoStatus ? undefined : code), true);
+				this.writeFrame(Opcode.Close, true, encodeClosePayload(code === CloseCode.NoStatus ? undefined : code), true);
 				this.#closeSent = true;
 			}
 			this.#state = State.Closed;
-			this.#emitClose(code, reason, true);
+			this.emitClose(code, reason, true);
 			// RFC 6455 §7.1.1: the server closes TCP first; the client waits for it (receiveEof).
-			if (this.#settings.role === "server") this.#setCloseTransport();
+			if (this.#settings.role === "server") this.setCloseTransport();
 		}
 	}
 
-	#checkCanSend() {
+	private checkCanSend() {
 		if (this.#state === State.Connecting) throw new InvalidStateError("the opening handshake is not complete");
 		// RFC 6455 §5.5.1: no data frame after the Close frame.
 		if (this.#closeSent || this.#state !== State.Open) throw new InvalidStateError("the connection is closing");
 	}
 
-	#sendData(opcode: number, payload: Uint8Array, fin: boolean, owned: boolean) {
-		if (this.#closeSent || this.#state !== Open) this.#checkCanSend();
+	private sendData(opcode: number, payload: Uint8Array, fin: boolean, owned: boolean) {
+		if (this.#closeSent || this.#state !== Open) this.checkCanSend();
 		if (opcode === Opcode.Continuation ? !this.#sending : this.#sending)
 			throw new InvalidStateError(this.#sending ? "a fragmented message is being sent" : "no fragmented message to continue");
 		this.#sending = !fin;
-		this.#writeFrame(opcode, fin, payload, owned);
+		this.writeFrame(opcode, fin, payload, owned);
 	}
 
-	#sendControl(opcode: number, data: Payload) {
-		this.#checkCanSend();
+	private sendControl(opcode: number, data: Payload) {
+		this.checkCanSend();
 		const owned = typeof data === "string";
 		const payload = owned ? new Uint8Array(ArrayBuffer.fromString(data)) : bytesOf(data);
 		if (payload.length > maxControlPayload) throw new RangeError("control frame payload over 125 bytes");
-		this.#writeFrame(opcode, true, payload, owned);
+		this.writeFrame(opcode, true, payload, owned);
 	}
 
 	// RFC 6455 §5.3: a client masks each frame with a fresh, unpredictable key.
-	#writeFrame(opcode: number, fin: boolean, payload: Uint8Array, owned: boolean) {
+	private writeFrame(opcode: number, fin: boolean, payload: Uint8Array, owned: boolean) {
 		const handler = this.#handler;
 		if (this.#settings.role === "client") {
 			const mask = new Uint8Array(4);
@@ -594,13 +596,13 @@ export class Protocol implements FrameSink {
 		if (length) handler.write(payload);
 	}
 
-	#emitClose(code: number, reason: string, wasClean: boolean) {
+	private emitClose(code: number, reason: string, wasClean: boolean) {
 		if (this.#closeEmitted) return;
 		this.#closeEmitted = true;
 		this.emit({ type: "close", code, reason, wasClean });
 	}
 
-	#setCloseTransport() {
+	private setCloseTransport() {
 		if (this.#closeTransport) return;
 		this.#closeTransport = true;
 		this.emit({ type: "closeTransport" });

@@ -31,6 +31,8 @@ interface Handshake {
 }
 
 export class ServerProtocol extends Protocol {
+	// (Helper methods are TypeScript-private rather than #private: XS gives every instance one
+	// slot per #method, and calling one takes more stack.)
 	#handshake: Handshake | undefined;
 
 	constructor(options: ServerOptions) {
@@ -52,7 +54,7 @@ export class ServerProtocol extends Protocol {
 		handshake.request = request;
 		const result = checkRequest(request, handshake.subprotocols);
 		if (isRejection(result)) {
-			this.#refuse(result);
+			this.refuse(result);
 			return;
 		}
 		handshake.accepted = result;
@@ -73,7 +75,7 @@ export class ServerProtocol extends Protocol {
 	/** Refuses the request with an HTTP error response; the connection ends. */
 	reject(status: number, message: string, headers: Array<[string, string]> = []): void {
 		if (this.state !== State.Connecting) throw new InvalidStateError("the handshake is over");
-		this.#refuse({ status, message, headers });
+		this.refuse({ status, message, headers });
 	}
 
 	protected override receiveHandshake(bytes: Uint8Array): void {
@@ -92,13 +94,13 @@ export class ServerProtocol extends Protocol {
 			request = parseRequest(head);
 		} catch (error) {
 			if (!(error instanceof HttpError)) throw error;
-			this.#refuse({ status: error.status, message: error.message, headers: [] });
+			this.refuse({ status: error.status, message: error.message, headers: [] });
 			return;
 		}
 		this.receiveRequest(request, reader.rest);
 	}
 
-	#refuse(rejection: Rejection) {
+	private refuse(rejection: Rejection) {
 		this.#handshake = undefined;
 		this.write(encodeRejection(rejection));
 		this.handshakeFailed(rejection.status, StatusText[rejection.status] ?? "", rejection.message);

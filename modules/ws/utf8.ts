@@ -29,6 +29,8 @@ function nativeValid(bytes: Uint8Array): boolean {
 const nativeThreshold = 16;
 
 export class Utf8Validator {
+	// (Helper methods are TypeScript-private rather than #private: XS gives every instance one
+	// slot per #method, and calling one takes more stack.)
 	// Continuation bytes still expected, and the range the next one must fall in (Table 3-7
 	// narrows the second byte after E0, ED, F0 and F4 to exclude overlongs, surrogates and code
 	// points beyond U+10FFFF).
@@ -41,7 +43,7 @@ export class Utf8Validator {
 		const length = bytes.length;
 		// Finish the sequence the previous piece left open.
 		let start = 0;
-		while (this.#need && start < length) if (!this.#step(bytes[start++])) return false;
+		while (this.#need && start < length) if (!this.step(bytes[start++])) return false;
 		if (start === length) return true;
 		// The piece's last sequence may be unfinished: find where it begins (at most 3 bytes back).
 		let end = length;
@@ -58,7 +60,7 @@ export class Utf8Validator {
 			if (!nativeValid(start === 0 && end === length ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start))) return false;
 			start = end;
 		}
-		while (start < length) if (!this.#step(bytes[start++])) return false;
+		while (start < length) if (!this.step(bytes[start++])) return false;
 		return true;
 	}
 
@@ -74,7 +76,7 @@ export class Utf8Validator {
 	}
 
 	// One byte of the stream.
-	#step(byte: number): boolean {
+	private step(byte: number): boolean {
 		if (this.#need) {
 			if (byte < this.#low || byte > this.#high) return false;
 			this.#need--;

@@ -10,6 +10,8 @@ export interface Writer {
 }
 
 export class WriteQueue {
+	// (Helper methods are TypeScript-private rather than #private: XS gives every instance one
+	// slot per #method, and calling one takes more stack.)
 	// (Those every write reads first: XS finds private fields in order.)
 	#queued = 0;
 	#writable = 0;
@@ -71,7 +73,7 @@ export class WriteQueue {
 	send(bytes: Uint8Array, writer: Writer, transient?: ArrayBufferLike): boolean {
 		const size = bytes.length;
 		if (this.#queued === 0 && size <= this.#writable && size <= this.#maxWrite) {
-			this.#written(writer.write(bytes), size);
+			this.written(writer.write(bytes), size);
 			return true;
 		}
 		if (!this.push(bytes.buffer === transient ? bytes.slice() : bytes)) return false;
@@ -96,23 +98,23 @@ export class WriteQueue {
 			this.#budget?.give(size);
 			if (size === piece.length) {
 				pieces.shift();
-				this.#written(writer.write(piece), size);
+				this.written(writer.write(piece), size);
 			} else {
 				pieces[0] = piece.subarray(size);
-				this.#written(writer.write(piece.subarray(0, size)), size);
+				this.written(writer.write(piece.subarray(0, size)), size);
 			}
 		}
 	}
 
 	// The budget after a write: what the socket answers (ECMA-419 sockets on lin and lwip give
 	// the budget left), or the grant less what was written.
-	#written(left: unknown, size: number) {
+	private written(left: unknown, size: number) {
 		if (typeof left === "number") this.#writable = left;
-		else if (this.#budgeted) this.#fail();
+		else if (this.#budgeted) this.fail();
 		else this.#writable -= size;
 	}
 
-	#fail() {
+	private fail() {
 		this.#failed = true;
 		this.#writable = 0;
 		this.clear();

@@ -62,6 +62,8 @@ export interface WebSocketClientOptions {
 }
 
 export class WebSocketClient {
+	// (Helper methods are TypeScript-private rather than #private: XS gives every instance one
+	// slot per #method, and calling one takes more stack.)
 	readonly url: string;
 	readonly #uri: WebSocketUri;
 	readonly #options: WebSocketClientOptions;
@@ -114,7 +116,7 @@ export class WebSocketClient {
 		}
 
 		onReadable(count: number) {
-			if (this.attempt === this.client.#attempt) this.client.#receive(count);
+			if (this.attempt === this.client.#attempt) this.client.receive(count);
 		}
 
 		onWritable(count: number) {
@@ -122,25 +124,25 @@ export class WebSocketClient {
 			if (this.attempt !== client.#attempt) return;
 			client.#transportUp = true;
 			client.#queue!.grant(count);
-			client.#flush();
+			client.flush();
 		}
 
 		onError() {
-			if (this.attempt === this.client.#attempt) this.client.#transportEnded();
+			if (this.attempt === this.client.#attempt) this.client.transportEnded();
 		}
 
 		onTlsFailure(error: unknown) {
 			const client = this.client;
 			if (this.attempt !== client.#attempt) return;
 			client.#transport = undefined;
-			client.#fail("tls", `TLS with ${client.#label()} failed: ${(error as Error)?.message ?? error} (${client.#tlsHint()})`);
+			client.fail("tls", `TLS with ${client.label()} failed: ${(error as Error)?.message ?? error} (${client.tlsHint()})`);
 		}
 
 		write(bytes: Uint8Array) {
 			const client = this.client;
 			if (this.attempt !== client.#attempt || !client.#queue) return;
 			// Views of received bytes (a pong's payload) may be kept: every read is a fresh buffer.
-			if (!client.#queue.push(bytes)) client.#fail("overflow", `${client.#label()} does not read what is sent: the send queue is full (${client.#maxQueue} bytes)`);
+			if (!client.#queue.push(bytes)) client.fail("overflow", `${client.label()} does not read what is sent: the send queue is full (${client.#maxQueue} bytes)`);
 		}
 
 		message(bytes: Uint8Array, binary: boolean) {
@@ -152,7 +154,7 @@ export class WebSocketClient {
 
 		event(event: ProtocolEvent) {
 			const client = this.client;
-			if (this.attempt === client.#attempt && client.#queue) client.#event(event);
+			if (this.attempt === client.#attempt && client.#queue) client.event(event);
 		}
 	};
 
@@ -174,7 +176,7 @@ export class WebSocketClient {
 		// Certificates and keys are checked now: what the SDK's TLS cannot use throws here.
 		this.#secure = this.#uri.secure ? secureOptions(options.tls) : undefined;
 		// The first attempt starts from the run loop, so that no callback runs inside the constructor.
-		this.#schedule(0);
+		this.schedule(0);
 	}
 
 	/** The options' context. */
@@ -209,7 +211,7 @@ export class WebSocketClient {
 		this.#paused = false;
 		if (this.#unread && this.#transport) {
 			this.#unread = false;
-			this.#receive(0);
+			this.receive(0);
 		}
 	}
 
@@ -221,42 +223,42 @@ export class WebSocketClient {
 
 	/** A text frame; with fin false, the first fragment of a message (RFC 6455 §5.4). */
 	sendText(text: string, fin = true): boolean {
-		if (!this.#fits(text)) return false;
+		if (!this.fits(text)) return false;
 		this.#protocol!.sendText(text, fin);
-		this.#process();
+		this.process();
 		return true;
 	}
 
 	/** A binary frame; with fin false, the first fragment of a message. */
 	sendBinary(data: ArrayBuffer | ArrayBufferView, fin = true): boolean {
-		if (!this.#fits(data)) return false;
+		if (!this.fits(data)) return false;
 		this.#protocol!.sendBinary(data, fin);
-		this.#process();
+		this.process();
 		return true;
 	}
 
 	/** A continuation frame of the message being sent; fin ends the message. */
 	sendContinuation(data: Payload, fin: boolean): boolean {
-		if (!this.#fits(data)) return false;
+		if (!this.fits(data)) return false;
 		this.#protocol!.sendContinuation(data, fin);
-		this.#process();
+		this.process();
 		return true;
 	}
 
 	/** Any one frame as given (the AT bridge's AT+WSSEND); a Close frame starts closing. */
 	sendFrame(opcode: number, data: Payload, fin = true): boolean {
-		if (!this.#fits(data)) return false;
+		if (!this.fits(data)) return false;
 		this.#protocol!.sendFrame(opcode, data, fin);
-		if (opcode === Opcode.Close) this.#startClosing();
-		this.#process();
+		if (opcode === Opcode.Close) this.startClosing();
+		this.process();
 		return true;
 	}
 
 	/** A Ping (RFC 6455 §5.5.2); it does not count as the keep-alive ping. */
 	ping(data: Payload = ""): boolean {
-		if (!this.#fits(data)) return false;
+		if (!this.fits(data)) return false;
 		this.#protocol!.ping(data);
-		this.#process();
+		this.process();
 		return true;
 	}
 
@@ -270,16 +272,16 @@ export class WebSocketClient {
 		switch (this.#state) {
 			case ClientState.Connected:
 				this.#protocol!.close(code, reason);
-				this.#startClosing();
-				this.#process();
+				this.startClosing();
+				this.process();
 				break;
 			case ClientState.Connecting:
-				this.#abandon("closed before the opening handshake completed");
-				this.#finish();
+				this.abandon("closed before the opening handshake completed");
+				this.finish();
 				break;
 			case ClientState.WaitingToReconnect:
-				this.#setState(ClientState.Stopped);
-				this.#reschedule();
+				this.setState(ClientState.Stopped);
+				this.reschedule();
 				break;
 		}
 	}
@@ -289,14 +291,14 @@ export class WebSocketClient {
 	terminate(): void {
 		this.#stopping = true;
 		this.#attempt++;
-		this.#release();
+		this.release();
 		this.#state = ClientState.Stopped;
-		this.#reschedule();
+		this.reschedule();
 	}
 
 	// --- one connection attempt ---------------------------------------------------------------
 
-	#connect() {
+	private connect() {
 		const attempt = ++this.#attempt;
 		const uri = this.#uri;
 		const options = this.#options;
@@ -320,19 +322,19 @@ export class WebSocketClient {
 			handler: current,
 		});
 		// The upgrade request waits in the queue for the socket's first write budget.
-		this.#process();
-		this.#setState(ClientState.Connecting);
+		this.process();
+		this.setState(ClientState.Connecting);
 		this.#deadline = Date.now() + this.#connectTimeout;
-		this.#reschedule();
+		this.reschedule();
 		resolveIPv4(uri.host, (address) => {
 			if (attempt !== this.#attempt) return;
 			if (address === undefined)
-				this.#fail("resolve", `cannot resolve "${uri.host}" to an IPv4 address (Net.resolve answered none; on lin "localhost" may resolve to ::1 first: use 127.0.0.1)`);
-			else this.#open(current, address);
+				this.fail("resolve", `cannot resolve "${uri.host}" to an IPv4 address (Net.resolve answered none; on lin "localhost" may resolve to ::1 first: use 127.0.0.1)`);
+			else this.open(current, address);
 		});
 	}
 
-	#open(owner: TransportOwner, address: string) {
+	private open(owner: TransportOwner, address: string) {
 		const uri = this.#uri;
 		try {
 			this.#transport = openTransport(owner, { address, port: uri.port, host: uri.host, secure: this.#secure });
@@ -342,12 +344,12 @@ export class WebSocketClient {
 				// ssl_cert.js checks the CA's dates when the socket is made: a clock not yet set by
 				// SNTP makes even a good CA fail.
 				const clock = /date/i.test(message) ? " (certificate dates are checked against the clock: set it by SNTP first)" : "";
-				this.#fail("tls", `cannot create the TLS socket for ${this.#label()}: ${message}${clock}`);
-			} else this.#fail("connect", `cannot connect to ${address}:${uri.port}: ${message}`);
+				this.fail("tls", `cannot create the TLS socket for ${this.label()}: ${message}${clock}`);
+			} else this.fail("connect", `cannot connect to ${address}:${uri.port}: ${message}`);
 		}
 	}
 
-	#receive(_count: number) {
+	private receive(_count: number) {
 		if (this.#paused) {
 			// Data has arrived: the link is alive (keep-alive), it is just not read yet.
 			this.#unread = true;
@@ -358,33 +360,33 @@ export class WebSocketClient {
 		if (!buffer) return;
 		this.#lastHeard = Date.now();
 		this.#protocol!.receiveData(buffer);
-		this.#process();
+		this.process();
 	}
 
 	// After the core was called: the close it asked for, and what is queued goes out.
-	#process() {
+	private process() {
 		const protocol = this.#protocol;
 		if (!protocol) return;
 		if (protocol.shouldCloseTransport) this.#closeAfterFlush = true;
-		this.#flush();
+		this.flush();
 		// A failed connection does not wait for its Close frame to drain: what the budget took
 		// goes out, then the socket closes (RFC 6455 §7.1.7).
-		if (this.#closeAfterFlush && !this.#wasClean && protocol === this.#protocol) this.#finish();
+		if (this.#closeAfterFlush && !this.#wasClean && protocol === this.#protocol) this.finish();
 	}
 
-	#event(event: ProtocolEvent) {
+	private event(event: ProtocolEvent) {
 		const options = this.#options;
 		switch (event.type) {
 			case "open":
 				this.#everOpen = true;
 				this.#subprotocol = event.subprotocol;
 				this.#lastHeard = Date.now();
-				this.#setState(ClientState.Connected);
-				this.#reschedule();
+				this.setState(ClientState.Connected);
+				this.reschedule();
 				options.onOpen?.call(this, event.subprotocol);
 				break;
 			case "handshakeFailed":
-				this.#error("handshake", `${this.#label()}: ${event.message}`, event.status);
+				this.error("handshake", `${this.label()}: ${event.message}`, event.status);
 				break;
 			case "message":
 				options.onMessage?.call(this, event.data);
@@ -395,22 +397,22 @@ export class WebSocketClient {
 			case "pong":
 				// ESP-AT §3.8: only a pong clears the deadline.
 				this.#pingSentAt = 0;
-				this.#reschedule();
+				this.reschedule();
 				break;
 			case "error":
-				this.#error("protocol", `${this.#label()}: ${event.error.message}`, 0, event.error.closeCode);
+				this.error("protocol", `${this.label()}: ${event.error.message}`, 0, event.error.closeCode);
 				break;
 			case "close":
 				this.#closeReported = true;
 				this.#wasClean = event.wasClean;
 				// RFC 6455 §7.1.1: after a clean close the server closes TCP; the client waits.
-				if (event.wasClean) this.#startClosing();
+				if (event.wasClean) this.startClosing();
 				options.onClose?.call(this, event.code, event.reason, event.wasClean);
 				break;
 		}
 	}
 
-	#flush() {
+	private flush() {
 		const transport = this.#transport;
 		const queue = this.#queue;
 		if (!transport || !queue) return;
@@ -437,59 +439,59 @@ export class WebSocketClient {
 			const left = transport.write(bytes);
 			if (left !== undefined) queue.grant(left);
 		}
-		if (this.#closeAfterFlush && queue.queued === 0) this.#finish();
+		if (this.#closeAfterFlush && queue.queued === 0) this.finish();
 	}
 
 	// The socket reported an error: refused, TLS failure, reset, or the server closed TCP.
-	#transportEnded() {
+	private transportEnded() {
 		const protocol = this.#protocol!;
 		if (protocol.state === State.Connecting) {
 			if (!this.#transportUp) {
 				if (this.#secure)
-					this.#fail("tls", `TLS with ${this.#label()} failed: the connection was refused, or the TLS handshake failed (${this.#tlsHint()})`);
-				else this.#fail("connect", `cannot connect to ${this.#label()}: refused, unreachable or closed`);
-			} else this.#fail("handshake", `${this.#label()} closed the connection without answering the opening handshake`);
+					this.fail("tls", `TLS with ${this.label()} failed: the connection was refused, or the TLS handshake failed (${this.tlsHint()})`);
+				else this.fail("connect", `cannot connect to ${this.label()}: refused, unreachable or closed`);
+			} else this.fail("handshake", `${this.label()} closed the connection without answering the opening handshake`);
 			return;
 		}
-		if (!this.#closeReported) this.#error("lost", `connection to ${this.#label()} lost without a closing handshake`);
+		if (!this.#closeReported) this.error("lost", `connection to ${this.label()} lost without a closing handshake`);
 		// Nothing more can be written; the core reports the end (1006 unless it was clean).
 		this.#queue!.clear();
 		protocol.receiveEof();
-		this.#finish();
+		this.finish();
 	}
 
 	// Fails the attempt from the shell's side: onError, then onClose (1006) and the end.
-	#fail(kind: ClientErrorKind, message: string) {
-		this.#error(kind, message);
-		if (this.#abandon(message)) this.#finish();
+	private fail(kind: ClientErrorKind, message: string) {
+		this.error(kind, message);
+		if (this.abandon(message)) this.finish();
 	}
 
 	// Fails the core without a Close frame (1006); its close event is reported meanwhile. False
 	// when a callback ended the attempt.
-	#abandon(reason: string): boolean {
+	private abandon(reason: string): boolean {
 		const protocol = this.#protocol;
 		if (!protocol) return true;
 		if (protocol.state !== State.Closed) protocol.fail(CloseCode.Abnormal, reason);
 		return protocol === this.#protocol;
 	}
 
-	#error(kind: ClientErrorKind, message: string, status = 0, closeCode: number = CloseCode.Abnormal) {
+	private error(kind: ClientErrorKind, message: string, status = 0, closeCode: number = CloseCode.Abnormal) {
 		this.#options.onError?.call(this, new ClientError(message, kind, status, closeCode));
 	}
 
 	// The attempt is over: the socket closes, then reconnect or stop.
-	#finish() {
+	private finish() {
 		if (this.#state === ClientState.Stopped || this.#state === ClientState.WaitingToReconnect) return;
-		this.#release();
+		this.release();
 		const retry = !this.#stopping && !this.#wasClean && this.#reconnect > 0 && (this.#everOpen || this.#options.reconnectFirst === true);
 		if (retry) {
 			this.#deadline = Date.now() + this.#reconnect;
-			this.#setState(ClientState.WaitingToReconnect);
-		} else this.#setState(ClientState.Stopped);
-		this.#reschedule();
+			this.setState(ClientState.WaitingToReconnect);
+		} else this.setState(ClientState.Stopped);
+		this.reschedule();
 	}
 
-	#release() {
+	private release() {
 		const transport = this.#transport;
 		this.#transport = undefined;
 		const protocol = this.#protocol;
@@ -502,14 +504,14 @@ export class WebSocketClient {
 		transport?.close();
 	}
 
-	#startClosing() {
+	private startClosing() {
 		if (this.#state === ClientState.Closing) return;
 		this.#deadline = Date.now() + this.#closeTimeout;
-		this.#setState(ClientState.Closing);
-		this.#reschedule();
+		this.setState(ClientState.Closing);
+		this.reschedule();
 	}
 
-	#setState(state: number) {
+	private setState(state: number) {
 		if (this.#state === state) return;
 		this.#state = state;
 		this.#options.onStateChange?.call(this, state);
@@ -518,7 +520,7 @@ export class WebSocketClient {
 	// Whether a payload fits in the send queue, counting its frame header (at most 14 bytes). The
 	// core may have failed already while the events that say so wait behind the one being handled
 	// (a message and then an oversized frame in one read): it takes nothing more then.
-	#fits(data: Payload): boolean {
+	private fits(data: Payload): boolean {
 		if (this.#state !== ClientState.Connected || !this.#queue || this.#protocol?.state !== State.Open) return false;
 		const room = this.#maxQueue - this.#queue.queued - 14;
 		if (typeof data !== "string") return data.byteLength <= room;
@@ -528,7 +530,7 @@ export class WebSocketClient {
 
 	// --- time: the connect deadline, keep-alive, the close wait and the reconnect wait ---------
 
-	#nextDeadline(): number | undefined {
+	private nextDeadline(): number | undefined {
 		switch (this.#state) {
 			case ClientState.Connected:
 				if (this.#pingSentAt) return this.#pingSentAt + this.#pongTimeout;
@@ -542,67 +544,67 @@ export class WebSocketClient {
 		return undefined;
 	}
 
-	#reschedule() {
-		const at = this.#nextDeadline();
+	private reschedule() {
+		const at = this.nextDeadline();
 		if (at === undefined) {
 			if (this.#timer) Timer.clear(this.#timer);
 			this.#timer = undefined;
 			return;
 		}
 		if (this.#timer && this.#timerAt === at) return;
-		this.#schedule(at - Date.now(), at);
+		this.schedule(at - Date.now(), at);
 	}
 
-	#schedule(delay: number, at = Date.now() + delay) {
+	private schedule(delay: number, at = Date.now() + delay) {
 		if (this.#timer) Timer.clear(this.#timer);
 		this.#timerAt = at;
 		this.#timer = Timer.set(() => {
 			this.#timer = undefined;
-			this.#tick();
+			this.tick();
 		}, Math.max(0, delay));
 	}
 
-	#tick() {
+	private tick() {
 		const now = Date.now();
 		switch (this.#state) {
 			case ClientState.Connecting:
-				if (!this.#protocol) this.#connect();
+				if (!this.#protocol) this.connect();
 				else if (now >= this.#deadline) {
 					const unnoticed = this.#secure && !this.#transportUp ? " (the SDK's TLS reports a refused client certificate only this way)" : "";
-					this.#fail("timeout", `no opening handshake with ${this.#label()} within ${this.#connectTimeout} ms${unnoticed}`);
+					this.fail("timeout", `no opening handshake with ${this.label()} within ${this.#connectTimeout} ms${unnoticed}`);
 				}
 				break;
 			case ClientState.Connected:
 				if (this.#pingSentAt) {
 					// While reading is paused with data waiting, the pong may be among it: not a dead link.
 					if (this.#paused && this.#unread) this.#pingSentAt = now;
-					else if (now - this.#pingSentAt >= this.#pongTimeout) this.#fail("keepalive", `no pong from ${this.#label()} within ${this.#pongTimeout} ms`);
+					else if (now - this.#pingSentAt >= this.#pongTimeout) this.fail("keepalive", `no pong from ${this.label()} within ${this.#pongTimeout} ms`);
 				} else if (this.#pingInterval && now - this.#lastHeard >= this.#pingInterval) {
 					// ESP-AT §3.8: an empty ping after the idle interval; its pong deadline starts.
 					this.#pingSentAt = now;
 					this.#protocol!.ping();
-					this.#process();
+					this.process();
 				}
 				break;
 			case ClientState.Closing:
 				if (now >= this.#deadline) {
 					// The server did not close TCP (or answer the Close frame) in time: the client does.
-					if (this.#abandon("no answer to the Close frame")) this.#finish();
+					if (this.abandon("no answer to the Close frame")) this.finish();
 				}
 				break;
 			case ClientState.WaitingToReconnect:
-				if (now >= this.#deadline) this.#connect();
+				if (now >= this.#deadline) this.connect();
 				break;
 		}
-		this.#reschedule();
+		this.reschedule();
 	}
 
-	#label(): string {
+	private label(): string {
 		const uri = this.#uri;
 		return `${uri.secure ? "wss" : "ws"}://${uri.host}:${uri.port}`;
 	}
 
-	#tlsHint(): string {
+	private tlsHint(): string {
 		const secure = this.#secure!;
 		const name = `"${this.#uri.host}"`;
 		const server = secure.verify === false ? "" : `server certificate not signed by tls.ca, expired, or not issued for ${name}; `;

@@ -194,6 +194,8 @@ class HttpState {
 
 /** One TCP connection: HTTP requests (kept alive, pipelined), or one that upgrades to WebSocket. */
 export class Client {
+	// (Helper methods are TypeScript-private rather than #private: XS gives every instance one
+	// slot per #method, and calling one takes more stack.)
 	readonly id: number;
 	readonly remoteAddress: string | undefined;
 	// (XS finds a private field by walking the class's fields in order: those every message
@@ -250,20 +252,20 @@ export class Client {
 	// What the socket and the core call, shared by every connection (made once, at preload):
 	// the socket's callbacks find their client through it, the core's handler holds its client.
 	static readonly #onReadable = function (this: Socket, count: number) {
-		(this as ClientSocket).client!.#receive(count);
+		(this as ClientSocket).client!.receive(count);
 	};
 	static readonly #onWritable = function (this: Socket, count: number) {
 		const client = (this as ClientSocket).client!;
 		client.#grants++;
 		// On lin every write is followed by one of these: nothing to do unless bytes wait.
 		if (client.#queue.grant(count) || client.#phase !== Phase.WebSocket) {
-			client.#flush();
+			client.flush();
 			const server = client.#server;
 			if (server.waitingForMemory.length) server.resumeWaiting();
 		}
 	};
 	static readonly #onError = function (this: Socket) {
-		(this as ClientSocket).client!.#transportEnded();
+		(this as ClientSocket).client!.transportEnded();
 	};
 	static readonly #Handler = class implements ProtocolHandler {
 		readonly client: Client;
@@ -276,14 +278,14 @@ export class Client {
 		// shared read buffer is copied first, since the next read reuses it).
 		write(bytes: Uint8Array) {
 			const client = this.client;
-			if (client.#phase === Phase.WebSocket && !client.#queue.send(bytes, client.#socket, client.#server.readStorage)) client.#queueFull();
+			if (client.#phase === Phase.WebSocket && !client.#queue.send(bytes, client.#socket, client.#server.readStorage)) client.queueFull();
 		}
 		// (Nothing is delivered once the connection is released: #release stops the core.)
 		message(bytes: Uint8Array, binary: boolean) {
 			this.onMessage?.(this.client, bytes, binary);
 		}
 		event(event: ProtocolEvent) {
-			this.client.#event(event);
+			this.client.event(event);
 		}
 	};
 
@@ -315,7 +317,7 @@ export class Client {
 		this.#waitingForMemory = false;
 		const count = this.#unread;
 		this.#unread = 0;
-		if (count && this.#phase === Phase.WebSocket) this.#receive(count);
+		if (count && this.#phase === Phase.WebSocket) this.receive(count);
 	}
 
 	/** Whether this connection waits for a request head: fresh, part of a head in, or idle
@@ -344,7 +346,7 @@ export class Client {
 	/** Closes the connection to make room for another: an idle one just closes (RFC 9112 §9.5),
 	 *  any other is told the server is busy. */
 	evict(): void {
-		if (this.pending && !this.#http!.headSince) this.#drop();
+		if (this.pending && !this.#http!.headSince) this.drop();
 		else this.refuse(503, "too many connections, try again\n");
 	}
 
@@ -362,12 +364,12 @@ export class Client {
 		const headers: Array<[string, string]> = status === 503 ? [["Retry-After", "1"]] : [];
 		for (const piece of encodeAnswer({ status, headers, body: text }, false)) http.outgoing.push(piece);
 		this.#server.lingering(this);
-		this.#flush();
+		this.flush();
 	}
 
 	/** Ends the connection at once, without a closing handshake (the server is stopping). */
 	destroy(): void {
-		this.#drop(CloseCode.GoingAway, "");
+		this.drop(CloseCode.GoingAway, "");
 	}
 
 	/** Called by the server's timer, once a second: every check that takes a clock. */
@@ -379,7 +381,7 @@ export class Client {
 		// lin's TCP reports nothing after a failed write (tcp.c sets its error flag inside write()
 		// and its task returns early from then on): the missing budget is all there is to go by.
 		if (queue.failed) {
-			this.#drop(CloseCode.Abnormal, "write failed");
+			this.drop(CloseCode.Abnormal, "write failed");
 			return;
 		}
 		if (phase === Phase.Lingering) {
@@ -390,13 +392,13 @@ export class Client {
 			const quiet = http.lingerRead === http.lingerReadSeen;
 			http.lingerReadSeen = http.lingerRead;
 			const answeredAt = http.lingerAnsweredAt;
-			if (answeredAt ? (quiet && now - answeredAt >= lingerAfterAnswer) || now - answeredAt >= limits.headTimeout : now - http.lingerSince >= limits.headTimeout) this.#release();
+			if (answeredAt ? (quiet && now - answeredAt >= lingerAfterAnswer) || now - answeredAt >= limits.headTimeout : now - http.lingerSince >= limits.headTimeout) this.release();
 			return;
 		}
 		// A peer that does not read: bytes wait, and no budget has come back for writeTimeout.
 		if ((queue.queued || this.#http?.outgoing.length) && this.#grants === this.#grantsSeen) {
 			if (now - this.#writeProgressAt >= limits.writeTimeout) {
-				this.#drop(CloseCode.Abnormal, "the peer does not read");
+				this.drop(CloseCode.Abnormal, "the peer does not read");
 				return;
 			}
 		} else {
@@ -404,7 +406,7 @@ export class Client {
 			this.#writeProgressAt = now;
 		}
 		if (phase === Phase.Request) {
-			this.#requestTick(now);
+			this.requestTick(now);
 			return;
 		}
 		const protocol = this.#protocol!;
@@ -417,7 +419,7 @@ export class Client {
 			if (now - this.#pingSentAt >= limits.pongTimeout) {
 				// RFC 6455 §7.1.7 allows failing the connection; a peer that does not answer
 				// pings will not take part in a closing handshake either.
-				this.#drop(CloseCode.Abnormal, "no pong");
+				this.drop(CloseCode.Abnormal, "no pong");
 			}
 		} else if (limits.pingInterval && protocol.state === State.Open && (now - this.#lastHeard >= limits.pingInterval || now - this.#answeredAt >= limits.pingInterval)) {
 			// A peer not heard from, or one that keeps sending but has not shown for as long
@@ -427,27 +429,27 @@ export class Client {
 		}
 	}
 
-	#requestTick(now: number) {
+	private requestTick(now: number) {
 		const limits = this.#server.connectionLimits;
 		const http = this.#http!;
 		// RFC 9110 §15.5.9: 408 for a request begun and not complete in time.
 		if (this.pending) {
 			if (!http.headSince) {
-				if (now - http.requestSince >= limits.handshakeTimeout) this.#drop(); // idle (RFC 9112 §9.5)
+				if (now - http.requestSince >= limits.handshakeTimeout) this.drop(); // idle (RFC 9112 §9.5)
 			} else if (now - http.headSince >= limits.headTimeout) {
 				if (http.headBytes) this.refuse(408, "the request head did not come in time\n");
-				else this.#drop(); // nothing came at all
+				else this.drop(); // nothing came at all
 			}
 			return;
 		}
 		// A body too slow to arrive, or an answer the peer does not take.
 		if (now - http.requestSince >= limits.handshakeTimeout) {
 			if (http.exchange && !http.outgoing.length && this.#queue.queued === 0) this.refuse(408, "the request did not come in time\n");
-			else this.#drop();
+			else this.drop();
 		}
 	}
 
-	#receive(count: number) {
+	private receive(count: number) {
 		const phase = this.#phase;
 		if (phase === Phase.WebSocket) {
 			const server = this.#server;
@@ -479,7 +481,7 @@ export class Client {
 				count -= size;
 				protocol.receiveData(buffer, size);
 			}
-			if (this.#closeAfterFlush) this.#flush();
+			if (this.#closeAfterFlush) this.flush();
 			if (server.waitingForMemory.length) server.resumeWaiting();
 			return;
 		}
@@ -500,7 +502,7 @@ export class Client {
 			http.spoke = true;
 			// One that waited for these to be admitted may be refused now: then it lingers.
 			if (!this.#server.heard(this)) {
-				this.#receive(count);
+				this.receive(count);
 				return;
 			}
 		}
@@ -516,16 +518,16 @@ export class Client {
 		// reading the answers is dropped before it exhausts memory. (A body being read is taken
 		// as it comes and kept by nobody but the route.)
 		if (!http.exchange && input.length > this.#server.connectionLimits.maxHead + this.#server.connectionLimits.maxBody) {
-			this.#drop();
+			this.drop();
 			return;
 		}
 		http.input = input;
-		this.#serve();
+		this.serve();
 	}
 
 	// Reads requests from #input, one at a time: the next is parsed only once the answer to the
 	// previous one is queued, so pipelined requests are answered in order (RFC 9112 §9.3.2).
-	#serve() {
+	private serve() {
 		// (The upgrade drops this.#http: the loop ends there, with its own reference.)
 		const http = this.#http!;
 		if (http.serving) return;
@@ -537,7 +539,7 @@ export class Client {
 				const bytes = http.input;
 				http.input = undefined;
 				if (http.exchange) {
-					this.#readBody(http.exchange, bytes);
+					this.readBody(http.exchange, bytes);
 					continue;
 				}
 				let request: HttpRequest;
@@ -547,24 +549,24 @@ export class Client {
 					request = parseRequest(head);
 				} catch (error) {
 					if (!(error instanceof HttpError)) throw error;
-					this.#respond({ status: error.status, body: error.message + "\n" }, false);
+					this.respond({ status: error.status, body: error.message + "\n" }, false);
 					continue;
 				}
 				const rest = http.reader!.rest;
 				if (rest.length) http.input = rest;
-				this.#route(request);
+				this.route(request);
 			}
 		} finally {
 			http.serving = false;
 		}
 	}
 
-	#route(request: HttpRequest) {
+	private route(request: HttpRequest) {
 		const server = this.#server;
 		const path = targetPath(request.target);
 		const upgrade = request.headers.tokens("upgrade").includes("websocket");
 		if (path === server.path || upgrade) {
-			this.#upgrade(request, path);
+			this.upgrade(request, path);
 			return;
 		}
 		// Anything else is plain HTTP; an Upgrade to another protocol (h2c, RFC 9113 §3.1 no
@@ -576,7 +578,7 @@ export class Client {
 		} catch (error) {
 			if (!(error instanceof HttpError)) throw error;
 			// The body cannot be delimited: nothing after this head can be trusted.
-			this.#respond({ status: error.status, body: error.message + "\n" }, false);
+			this.respond({ status: error.status, body: error.message + "\n" }, false);
 			return;
 		}
 		const found = findRoute(server.routes, request.method, path);
@@ -587,10 +589,10 @@ export class Client {
 		http.exchange = current;
 		const input = http.input;
 		http.input = undefined;
-		this.#readBody(current, input ?? new Uint8Array(0));
+		this.readBody(current, input ?? new Uint8Array(0));
 	}
 
-	#readBody(current: Exchange, bytes: Uint8Array) {
+	private readBody(current: Exchange, bytes: Uint8Array) {
 		const { reader, exchange } = current;
 		let used: number;
 		try {
@@ -598,7 +600,7 @@ export class Client {
 		} catch (error) {
 			if (!(error instanceof HttpError)) throw error;
 			this.#http!.exchange = undefined;
-			this.#respond({ status: error.status, body: error.message + "\n" }, false);
+			this.respond({ status: error.status, body: error.message + "\n" }, false);
 			return;
 		}
 		if (used < bytes.length) this.#http!.input = bytes.subarray(used);
@@ -613,22 +615,22 @@ export class Client {
 		if (!reader.done) return;
 		this.#http!.exchange = undefined;
 		const answer = exchange.end();
-		this.#respond(answer, current.keepAlive, current.request);
+		this.respond(answer, current.keepAlive, current.request);
 	}
 
-	#upgrade(request: HttpRequest, path: string) {
+	private upgrade(request: HttpRequest, path: string) {
 		const server = this.#server;
 		if (path !== server.path) {
-			this.#respond({ status: 404, body: "no WebSocket endpoint here\n" }, false);
+			this.respond({ status: 404, body: "no WebSocket endpoint here\n" }, false);
 			return;
 		}
 		const upgrade = request.headers.tokens("upgrade").includes("websocket");
 		if (!upgrade && request.method === "GET") {
-			this.#respond({ status: 400, body: "this path only upgrades to WebSocket\n" }, false);
+			this.respond({ status: 400, body: "this path only upgrades to WebSocket\n" }, false);
 			return;
 		}
 		if (upgrade && request.method === "GET" && !server.canAcceptClient()) {
-			this.#respond({ status: 503, body: "too many WebSocket clients\n" }, false);
+			this.respond({ status: 503, body: "too many WebSocket clients\n" }, false);
 			return;
 		}
 		// The core validates the upgrade itself and answers 400, 405 or 426 when it is wrong.
@@ -639,20 +641,20 @@ export class Client {
 		const rest = this.#http!.input;
 		this.#http = undefined;
 		protocol.receiveRequest(request, rest);
-		if (this.#closeAfterFlush) this.#flush();
+		if (this.#closeAfterFlush) this.flush();
 	}
 
 	// Queues an answer.
-	#respond(answer: HttpAnswer, keepAlive: boolean, request?: HttpRequest) {
+	private respond(answer: HttpAnswer, keepAlive: boolean, request?: HttpRequest) {
 		const http = this.#http!;
 		for (const piece of encodeAnswer(answer, keepAlive, request)) http.outgoing.push(piece);
 		http.answering = true;
 		if (!keepAlive) this.#closeAfterFlush = true;
-		this.#flush();
+		this.flush();
 	}
 
 	// What the core reports, as it happens (within receiveData, accept, fail...).
-	#event(event: ProtocolEvent) {
+	private event(event: ProtocolEvent) {
 		if (this.#phase === Phase.Closed) return;
 		const server = this.#server;
 		switch (event.type) {
@@ -672,7 +674,7 @@ export class Client {
 				this.#pingSentAt = 0;
 				break;
 			case "close":
-				this.#closed(event.code, event.reason);
+				this.closed(event.code, event.reason);
 				break;
 			case "closeTransport":
 				// Closed once what is queued has been written (the caller flushes).
@@ -682,12 +684,12 @@ export class Client {
 	}
 
 	// The client does not read what it is sent: it is dropped before it exhausts memory.
-	#queueFull() {
-		this.#drop(CloseCode.Abnormal, "send queue full");
+	private queueFull() {
+		this.drop(CloseCode.Abnormal, "send queue full");
 	}
 
 	// Tops the write queue up from the answer bytes, as far as its bound allows.
-	#pump(outgoing: Uint8Array[]) {
+	private pump(outgoing: Uint8Array[]) {
 		while (outgoing.length) {
 			const room = this.#server.connectionLimits.maxQueue - this.#queue.queued;
 			if (room <= 0) return;
@@ -702,20 +704,20 @@ export class Client {
 		}
 	}
 
-	#flush() {
+	private flush() {
 		const phase = this.#phase;
 		if (phase === Phase.Closed) return;
 		const socket = this.#socket;
 		const queue = this.#queue;
 		if (phase === Phase.WebSocket) {
 			queue.flush(socket);
-			if (this.#closeAfterFlush && queue.queued === 0) this.#release();
+			if (this.#closeAfterFlush && queue.queued === 0) this.release();
 			return;
 		}
 		const http = this.#http!;
 		const outgoing = http.outgoing;
 		for (;;) {
-			this.#pump(outgoing);
+			this.pump(outgoing);
 			queue.flush(socket);
 			// Keep going while the budget lasts and the queue could take more of the answer.
 			if (!outgoing.length || queue.queued >= this.#server.connectionLimits.maxQueue) break;
@@ -726,7 +728,7 @@ export class Client {
 		}
 		if (outgoing.length) return;
 		if (this.#closeAfterFlush) {
-			if (queue.queued === 0 && !http.exchange) this.#release();
+			if (queue.queued === 0 && !http.exchange) this.release();
 			return;
 		}
 		// The answer is handed over: the wait for the next request begins, and any pipelined
@@ -738,31 +740,31 @@ export class Client {
 			http.headSince = http.input ? now : 0;
 			http.headBytes = http.input !== undefined;
 		}
-		if (http.input && !http.serving) this.#serve();
+		if (http.input && !http.serving) this.serve();
 	}
 
-	#transportEnded() {
+	private transportEnded() {
 		// The core reports the end (a close event: 1006 unless the handshake was over).
 		if (this.#phase === Phase.WebSocket) this.#protocol!.receiveEof();
-		this.#release();
+		this.release();
 	}
 
 	// Ends the connection at once, without a closing handshake.
-	#drop(code: number = CloseCode.Abnormal, reason = "") {
-		this.#closed(code, reason);
-		this.#release();
+	private drop(code: number = CloseCode.Abnormal, reason = "") {
+		this.closed(code, reason);
+		this.release();
 	}
 
-	#closed(code: number, reason: string) {
+	private closed(code: number, reason: string) {
 		if (this.#wasOpen) {
 			this.#wasOpen = false;
 			this.#server.clientClosed(this, code, reason);
 		}
 	}
 
-	#release() {
+	private release() {
 		if (this.#phase === Phase.Closed) return;
-		this.#closed(CloseCode.Abnormal, "");
+		this.closed(CloseCode.Abnormal, "");
 		this.#phase = Phase.Closed;
 		// Nothing more is parsed, even when this comes from within the core's own call.
 		this.#protocol?.receiveEof();
