@@ -352,7 +352,8 @@ export async function runScenario(target: ProfileTarget, options: ScenarioOption
 		await new Promise((resolve) => setTimeout(resolve, 500));
 		const idleAfter = live(await target.probe());
 
-		const instruments = target.mcsim.instruments.at(-1)?.replace(/^instruments: /, "").split(",").map(Number) ?? [];
+		const samples = target.mcsim.instruments.filter((line) => line.startsWith("instruments: ")).map((line) => line.slice("instruments: ".length).split(",").map(Number));
+		const instruments = samples.at(-1) ?? [];
 		return {
 			idle,
 			perClient: {
@@ -367,8 +368,9 @@ export async function runScenario(target: ProfileTarget, options: ScenarioOption
 			idleAfter,
 			// instruments key: ..., Chunk used, Chunk available, Slot used, Slot available, ...
 			reserved: { slots: slots(instruments[12] ?? 0), chunks: instruments[10] ?? 0 },
-			// ..., Stack used (the peak since start), Stack available, ...
-			stack: { peak: slots(instruments[13] ?? 0), size: slots(instruments[14] ?? 0) },
+			// ..., Stack used, Stack available, ...: mcsim samples once a second the deepest the
+			// stack went in that second.
+			stack: { peak: slots(Math.max(0, ...samples.map((values) => values[13] ?? 0))), size: slots(instruments[14] ?? 0) },
 			collections: afterLoad.gcs,
 		};
 	} finally {
