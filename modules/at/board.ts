@@ -30,7 +30,7 @@ export class BoardNetwork implements NetworkState {
 		this.#urc = urc;
 	}
 
-	#connected() {
+	private connected() {
 		return !this.#left && netValue("IP") !== undefined;
 	}
 
@@ -39,7 +39,7 @@ export class BoardNetwork implements NetworkState {
 	}
 
 	accessPoint() {
-		if (!this.#connected()) return undefined;
+		if (!this.connected()) return undefined;
 		return {
 			ssid: netValue("SSID") ?? "",
 			bssid: netValue("BSSID") ?? noMac,
@@ -49,7 +49,7 @@ export class BoardNetwork implements NetworkState {
 	}
 
 	station() {
-		const connected = this.#connected();
+		const connected = this.connected();
 		return {
 			ip: connected ? (netValue("IP") ?? noAddress) : noAddress,
 			gateway: netValue("GATEWAY") ?? noAddress,
@@ -72,7 +72,7 @@ export class BoardNetwork implements NetworkState {
 	}
 
 	leave() {
-		if (this.#connected()) this.#urc.print([`${WifiURC.Disconnect}\r\n`]);
+		if (this.connected()) this.#urc.print([`${WifiURC.Disconnect}\r\n`]);
 		this.#left = true;
 	}
 }

@@ -111,15 +111,15 @@ export class AtEngine {
 					const line = this.#line.line();
 					this.#state = State.Busy;
 					// §1.2: the rest of the burst arrived while the command runs: no pipelining.
-					if (end < bytes.length && !this.#discard(bytes.subarray(end))) return;
-					this.#dispatch(line);
+					if (end < bytes.length && !this.discard(bytes.subarray(end))) return;
+					this.dispatch(line);
 					return;
 				}
 				case State.Data:
-					offset = this.#receiveData(bytes, offset);
+					offset = this.receiveData(bytes, offset);
 					break;
 				case State.Busy:
-					this.#discard(bytes.subarray(offset));
+					this.discard(bytes.subarray(offset));
 					return;
 				default:
 					return; // restarting
@@ -157,7 +157,7 @@ export class AtEngine {
 
 	// §1.2, §1.7: input while busy is thrown away and answered. Answers false when it held the
 	// forced restart, which abandons the running command.
-	#discard(bytes: Uint8Array): boolean {
+	private discard(bytes: Uint8Array): boolean {
 		if (indexOf(bytes, forcedRestartCommand) >= 0) {
 			this.#writer.forcedRestart();
 			this.#state = State.Idle; // §1.2: the busy flag is cleared before a final result
@@ -169,42 +169,42 @@ export class AtEngine {
 		return true;
 	}
 
-	#dispatch(line: Uint8Array): void {
+	private dispatch(line: Uint8Array): void {
 		const parsed = parseCommandLine(line);
-		if (typeof parsed === "number") return this.#reject(parsed);
+		if (typeof parsed === "number") return this.reject(parsed);
 		// A look through the tables, in registration order (a name registered twice: the first).
 		let command: Command | undefined;
 		let table: CommandTable | undefined;
 		search: for (table of this.#options.tables)
 			for (command of table.commands) if (command.name === parsed.name) break search;
-		if (!command || command.name !== parsed.name) return this.#reject(ErrorCode.UnsupportedCommand);
+		if (!command || command.name !== parsed.name) return this.reject(ErrorCode.UnsupportedCommand);
 		const found = command;
 		const owner = table!;
 		const call = new RunningCall(this);
 		this.#call = call;
 		switch (parsed.type) {
 			case CommandType.Test:
-				return this.#run(call, found.test && (() => found.test!(call, owner)));
+				return this.run(call, found.test && (() => found.test!(call, owner)));
 			case CommandType.Query:
-				return this.#run(call, found.query && (() => found.query!(call, owner)));
+				return this.run(call, found.query && (() => found.query!(call, owner)));
 			case CommandType.Execute:
-				return this.#run(call, found.execute && (() => found.execute!(call, owner)));
+				return this.run(call, found.execute && (() => found.execute!(call, owner)));
 			default: {
 				const parameters = Parameters.split(line.subarray(parsed.parameters));
-				return this.#run(call, found.set && parameters && (() => found.set!(call, parameters, owner)));
+				return this.run(call, found.set && parameters && (() => found.set!(call, parameters, owner)));
 			}
 		}
 	}
 
 	// A line rejected before any handler runs.
-	#reject(code: number): void {
+	private reject(code: number): void {
 		this.#writer.errorCode(code);
 		this.#state = State.Idle;
 		this.#writer.result(Result.Error);
 	}
 
 	// §1.1: a missing slot answers ERROR without an ERR CODE line.
-	#run(call: RunningCall, handler: (() => Result) | undefined | false): void {
+	private run(call: RunningCall, handler: (() => Result) | undefined | false): void {
 		let result: Result = Result.Error;
 		try {
 			if (handler) result = handler();
@@ -220,7 +220,7 @@ export class AtEngine {
 	}
 
 	// §1.2: busy is cleared right before the final result is printed.
-	#finish(call: RunningCall, result: Result): void {
+	private finish(call: RunningCall, result: Result): void {
 		if (this.#call !== call) return;
 		this.#call = undefined;
 		this.#received = undefined;
@@ -230,7 +230,7 @@ export class AtEngine {
 	}
 
 	// §1.8 step 2: raw mode and the prompt.
-	#startData(call: RunningCall, length: number, received: (data: Uint8Array) => Result): void {
+	private startData(call: RunningCall, length: number, received: (data: Uint8Array) => Result): void {
 		if (this.#call !== call) return;
 		this.#state = State.Data;
 		this.#dataLength = length;
@@ -241,7 +241,7 @@ export class AtEngine {
 	}
 
 	// §1.8 step 3: exactly N bytes, no echo, no terminator; excess bytes are busy input.
-	#receiveData(bytes: Uint8Array, offset: number): number {
+	private receiveData(bytes: Uint8Array, offset: number): number {
 		const wanted = this.#dataLength - this.#dataFilled;
 		const taken = Math.min(wanted, bytes.length - offset);
 		let data: Uint8Array;
@@ -259,8 +259,8 @@ export class AtEngine {
 		this.#data = undefined;
 		this.#state = State.Busy;
 		// §1.8: the busy answer to excess bytes comes before the command's final result.
-		if (offset < bytes.length && !this.#discard(bytes.subarray(offset))) return bytes.length;
-		this.#run(call, () => received(data));
+		if (offset < bytes.length && !this.discard(bytes.subarray(offset))) return bytes.length;
+		this.run(call, () => received(data));
 		return bytes.length;
 	}
 
@@ -269,8 +269,8 @@ export class AtEngine {
 	static {
 		callHost.writer = (engine) => engine.#writer;
 		callHost.running = (engine, call) => engine.#call === call;
-		callHost.finish = (engine, call, result) => engine.#finish(call, result);
-		callHost.startData = (engine, call, length, received) => engine.#startData(call, length, received);
+		callHost.finish = (engine, call, result) => engine.finish(call, result);
+		callHost.startData = (engine, call, length, received) => engine.startData(call, length, received);
 		Object.freeze(callHost);
 	}
 }

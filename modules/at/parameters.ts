@@ -62,7 +62,7 @@ export class Parameters {
 	 *  allowed, nothing else; it must fit 32 bits (hex up to 0xffffffff, read as int32_t). An empty
 	 *  field answers undefined; an index beyond those supplied, or a malformed field, throws. */
 	int(index: number): number | undefined {
-		const [start, end] = this.#field(index);
+		const [start, end] = this.field(index);
 		if (start === end) return undefined;
 		const text = this.#text;
 		let position = start;
@@ -105,7 +105,7 @@ export class Parameters {
 	 *  and an unescaped `"` is an error. `""` is the empty string; an empty field answers
 	 *  undefined; an index beyond those supplied, or a malformed field, throws. */
 	bytes(index: number): Uint8Array | undefined {
-		const [start, end] = this.#field(index);
+		const [start, end] = this.field(index);
 		if (start === end) return undefined;
 		const text = this.#text;
 		if (end - start < 2 || text[start] !== QUOTE || text[end - 1] !== QUOTE) throw new ParameterError(index);
@@ -124,7 +124,7 @@ export class Parameters {
 		return length === result.length ? result : result.slice(0, length);
 	}
 
-	#field(index: number): [number, number] {
+	private field(index: number): [number, number] {
 		if (!(index >= 0 && index < this.count)) throw new ParameterError(index);
 		return [this.#bounds[index * 2], this.#bounds[index * 2 + 1]];
 	}

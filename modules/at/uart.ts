@@ -49,7 +49,7 @@ export class UartTransport {
 			},
 			onWritable(count: number) {
 				transport.#queue.grant(count);
-				transport.#flush();
+				transport.flush();
 				transport.#options.onDrain?.();
 			},
 		} as unknown as ConstructorParameters<typeof Serial>[0]);
@@ -61,7 +61,7 @@ export class UartTransport {
 			this.#options.onOverflow?.(bytes.length);
 			return;
 		}
-		this.#flush();
+		this.flush();
 	}
 
 	/** Bytes still waiting for the port. */
@@ -74,7 +74,7 @@ export class UartTransport {
 		return this.#options.maxQueue ?? defaultMaxQueue;
 	}
 
-	#flush() {
+	private flush() {
 		const serial = this.#serial;
 		// lin's serial takes only an ArrayBuffer, and no second write while one is going out.
 		this.#queue.flushOne((buffer) => serial.write(buffer));

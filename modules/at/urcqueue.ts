@@ -73,7 +73,7 @@ export class UrcQueue implements UrcOutput {
 			if (entry.data) this.#waiting -= entry.size;
 			this.#options.writeUrc(entry.parts);
 		}
-		this.#resumeIfRoom();
+		this.resumeIfRoom();
 	}
 
 	/** Whether `+WS_DATA` waits here past half the limit: the links should stop reading. */
@@ -86,7 +86,7 @@ export class UrcQueue implements UrcOutput {
 		if (!this.#resumes.includes(resume)) this.#resumes.push(resume);
 	}
 
-	#resumeIfRoom() {
+	private resumeIfRoom() {
 		if (!this.#resumes.length || this.#waiting * 4 > this.#options.limit) return;
 		for (const resume of this.#resumes.splice(0)) resume();
 	}

@@ -153,19 +153,19 @@ export class Manager {
 		const manager = this;
 		const handler: ProtocolHandler = {
 			onOpen(sid, pingInterval, pingTimeout) {
-				manager.#onOpen(sid, pingInterval + pingTimeout);
+				manager.onOpen(sid, pingInterval + pingTimeout);
 			},
 			onPing() {
 				// engine.io-protocol v4: the session is dead once no ping comes within
 				// pingInterval + pingTimeout; the timer moves on when it fires, not on each ping.
 				manager.#deadline = Date.now() + manager.#pingWindow;
-				manager.#emit("ping");
+				manager.emit("ping");
 			},
 			onClose() {
-				manager.#lost(new SocketIOError("the server closed the Engine.IO session", "transport"), "transport close", true);
+				manager.lost(new SocketIOError("the server closed the Engine.IO session", "transport"), "transport close", true);
 			},
 			onConnect(nsp, sid) {
-				const socket = manager.#find(nsp);
+				const socket = manager.find(nsp);
 				if (socket?.active) socket._onconnect(sid);
 				else {
 					// Admitted to a namespace nobody wants any more: leave it (the drain sends it).
@@ -173,30 +173,30 @@ export class Manager {
 				}
 			},
 			onConnectError(nsp, message, data) {
-				const socket = manager.#find(nsp);
+				const socket = manager.find(nsp);
 				if (!socket?.active) return;
 				socket._onrefused(new SocketIOError(message, "refused", data));
-				manager.#idle();
+				manager.idle();
 			},
 			onDisconnect(nsp) {
-				const socket = manager.#find(nsp);
+				const socket = manager.find(nsp);
 				if (!socket?.connected) return;
-				manager.#failAcks(socket, "the server disconnected the namespace");
+				manager.failAcks(socket, "the server disconnected the namespace");
 				socket._onclose("io server disconnect", false);
-				manager.#idle();
+				manager.idle();
 			},
 			onEvent(nsp, args, id) {
-				const socket = manager.#find(nsp);
+				const socket = manager.find(nsp);
 				if (socket?.connected) socket._onevent(args, id);
-				else manager.#error("state", `an event for ${nsp}, which is not connected`);
+				else manager.error("state", `an event for ${nsp}, which is not connected`);
 			},
 			onAck(nsp, id, args) {
-				manager.#onAck(nsp, id, args);
+				manager.onAck(nsp, id, args);
 			},
 			onError(error) {
-				if (manager.#protocol.opened) manager.#emit("error", error);
+				if (manager.#protocol.opened) manager.emit("error", error);
 				// Before the open packet nothing else can work: this attempt fails.
-				else manager.#lost(error, "parse error");
+				else manager.lost(error, "parse error");
 			},
 		};
 		this.#protocol = new SocketIOProtocol(handler, {
@@ -239,7 +239,7 @@ export class Manager {
 	/** The Socket for a namespace on this session (one per namespace). */
 	socket(nsp: string, options: SocketOptions = {}): Socket {
 		const name = nsp.startsWith("/") ? nsp : "/" + nsp;
-		let socket = this.#find(name);
+		let socket = this.find(name);
 		if (!socket) {
 			socket = new Socket(this, name, options);
 			this.#sockets.push(socket);
@@ -250,7 +250,7 @@ export class Manager {
 	/** Ends the session and every namespace on it; nothing reconnects. */
 	close(): void {
 		for (const socket of this.#sockets) if (socket.active) socket.disconnect();
-		this.#stop("io client disconnect");
+		this.stop("io client disconnect");
 	}
 
 	// --- what the Sockets ask for ----------------------------------------------------------------
@@ -260,17 +260,17 @@ export class Manager {
 		switch (this.#state) {
 			case ClientState.Stopped:
 				this.#attempts = 0;
-				this.#open();
+				this.open();
 				break;
 			case ClientState.Connected: {
 				const mark = this.#protocol.output.length;
 				this.#protocol.connect(socket.nsp, socket.auth);
-				this.#send(mark);
+				this.send(mark);
 				break;
 			}
 			case ClientState.WaitingToReconnect:
 				// Someone wants it now: no reason to wait out the backoff.
-				this.#open();
+				this.open();
 				break;
 		}
 	}
@@ -280,29 +280,29 @@ export class Manager {
 		if (wasConnected) {
 			const mark = this.#protocol.output.length;
 			this.#protocol.disconnect(socket.nsp);
-			this.#send(mark);
+			this.send(mark);
 		}
-		this.#failAcks(socket, "the socket disconnected");
-		this.#idle();
+		this.failAcks(socket, "the socket disconnected");
+		this.idle();
 	}
 
 	/** @internal EVENT from a socket; the callback (if any) gets the ack or an error. */
 	_emit(socket: Socket, args: unknown[], callback: AckCallback | undefined): boolean {
-		if (!socket.connected) return this.#refuse(callback, new SocketIOError(`${socket.nsp} is not connected`, "disconnected"));
+		if (!socket.connected) return this.refuse(callback, new SocketIOError(`${socket.nsp} is not connected`, "disconnected"));
 		let id = -1;
 		if (callback) {
 			const max = this.#options.maxPendingAcks ?? 16;
-			if (this.#acks.length >= max) return this.#refuse(callback, new SocketIOError(`${max} acks are awaited already`, "queue"));
+			if (this.#acks.length >= max) return this.refuse(callback, new SocketIOError(`${max} acks are awaited already`, "queue"));
 			id = this.#nextAckId;
 			this.#nextAckId = (id + 1) & 0x7fffffff;
 		}
 		const mark = this.#protocol.output.length;
-		const error = this.#protocol.emit(socket.nsp, args, id) ?? this.#send(mark);
-		if (error) return this.#refuse(callback, error);
+		const error = this.#protocol.emit(socket.nsp, args, id) ?? this.send(mark);
+		if (error) return this.refuse(callback, error);
 		if (callback) {
 			const at = Date.now() + (this.#options.ackTimeout ?? 10_000);
 			this.#acks.push({ id, socket, at, callback });
-			if (!this.#timer || at < this.#timerAt) this.#schedule(at);
+			if (!this.#timer || at < this.#timerAt) this.schedule(at);
 		}
 		return true;
 	}
@@ -311,24 +311,24 @@ export class Manager {
 	_ack(socket: Socket, id: number, args: unknown[]): boolean {
 		if (!socket.connected) return false;
 		const mark = this.#protocol.output.length;
-		const error = this.#protocol.ack(socket.nsp, id, args) ?? this.#send(mark);
-		if (error) this.#emit("error", error);
+		const error = this.#protocol.ack(socket.nsp, id, args) ?? this.send(mark);
+		if (error) this.emit("error", error);
 		return !error;
 	}
 
 	// --- the session -------------------------------------------------------------------------------
 
-	#open() {
-		this.#release();
+	private open() {
+		this.release();
 		this.#protocol.reset();
 		this.#failure = undefined;
 		const options = this.#options;
 		const timeout = options.timeout ?? 20_000;
 		const manager = this;
-		this.#setState(ClientState.Connecting);
-		if (this.#attempts > 0) this.#emit("reconnect_attempt", this.#attempts);
+		this.setState(ClientState.Connecting);
+		if (this.#attempts > 0) this.emit("reconnect_attempt", this.#attempts);
 		this.#deadline = Date.now() + timeout;
-		this.#schedule(this.#deadline);
+		this.schedule(this.#deadline);
 		const ws: WebSocketClient = new WebSocketClient({
 			url: this.uri,
 			headers: options.headers,
@@ -344,7 +344,7 @@ export class Manager {
 				manager.#inbox.push(data);
 				if (!manager.#drainPending) {
 					ws.pauseReading();
-					manager.#post();
+					manager.post();
 				}
 			},
 			onError(error: ClientError) {
@@ -355,21 +355,21 @@ export class Manager {
 			onClose(code, reason) {
 				if (ws !== manager.#ws || manager.#ended) return;
 				manager.#ended = manager.#failure ?? new SocketIOError(`the WebSocket closed (${code}${reason ? ` ${reason}` : ""})`, "transport");
-				manager.#post();
+				manager.post();
 			},
 		});
 		this.#ws = ws;
 	}
 
-	#post() {
+	private post() {
 		this.#drainPending = true;
 		// First at once, then (never, in practice) every 2^30 ms: a repeating timer is not
 		// released after it fires, so it can be scheduled again.
 		if (this.#drainer) Timer.schedule(this.#drainer, 0, 0x40000000);
-		else this.#drainer = Timer.set(() => this.#drain(), 0, 0x40000000);
+		else this.#drainer = Timer.set(() => this.drain(), 0, 0x40000000);
 	}
 
-	#drain() {
+	private drain() {
 		Timer.schedule(this.#drainer!);
 		this.#drainPending = false;
 		const ws = this.#ws;
@@ -377,32 +377,32 @@ export class Manager {
 		this.#draining = true;
 		for (let index = 0; index < inbox.length && this.#ws === ws; index++) {
 			this.#protocol.receive(inbox[index]);
-			this.#flush();
+			this.flush();
 		}
 		this.#draining = false;
 		inbox.length = 0;
 		// A handler ended the session (or the session ended before the drain).
 		if (!ws || this.#ws !== ws) return;
 		const ended = this.#ended;
-		if (ended) this.#lost(ended, "transport close");
+		if (ended) this.lost(ended, "transport close");
 		else ws.resumeReading();
 	}
 
-	#onOpen(sid: string, pingWindow: number) {
+	private onOpen(sid: string, pingWindow: number) {
 		this.#sid = sid;
 		this.#pingWindow = pingWindow;
 		this.#deadline = Date.now() + pingWindow;
 		const attempts = this.#attempts;
 		this.#attempts = 0;
-		this.#setState(ClientState.Connected);
-		this.#schedule(Math.min(this.#deadline, this.#earliestAck()));
-		if (attempts > 0) this.#emit("reconnect", attempts);
-		this.#emit("open");
+		this.setState(ClientState.Connected);
+		this.schedule(Math.min(this.#deadline, this.earliestAck()));
+		if (attempts > 0) this.emit("reconnect", attempts);
+		this.emit("open");
 		// socket.io-protocol v5: each namespace is joined with its own CONNECT (the drain sends them).
 		for (const socket of this.#sockets) if (socket.active && !socket.connected) this.#protocol.connect(socket.nsp, socket.auth);
 	}
 
-	#onAck(nsp: string, id: number, args: unknown[]) {
+	private onAck(nsp: string, id: number, args: unknown[]) {
 		const acks = this.#acks;
 		for (let index = 0; index < acks.length; index++) {
 			const pending = acks[index];
@@ -417,9 +417,9 @@ export class Manager {
 
 	// The session ended without disconnect(): the sockets hear "disconnect" (or "connect_error"
 	// if they never got in), then it reconnects after the backoff, unless nothing wants it.
-	#lost(error: SocketIOError, reason: string, graceful = false) {
+	private lost(error: SocketIOError, reason: string, graceful = false) {
 		const wasOpen = this.#state === ClientState.Connected;
-		this.#release(graceful);
+		this.release(graceful);
 		const options = this.#options;
 		const wanted = options.reconnection !== false && this.#sockets.some((socket) => socket.active);
 		const exhausted = wanted && this.#attempts >= (options.reconnectionAttempts ?? Infinity);
@@ -429,48 +429,48 @@ export class Manager {
 			const delay = reconnectDelay(this.#attempts, options.reconnectionDelay ?? 1000, options.reconnectionDelayMax ?? 5000, options.randomizationFactor ?? 0.5);
 			this.#attempts++;
 			this.#deadline = Date.now() + delay;
-			this.#setState(ClientState.WaitingToReconnect);
-			this.#schedule(this.#deadline);
-		} else this.#stopTimers();
-		this.#failAcks(undefined, `the connection ended (${reason})`);
+			this.setState(ClientState.WaitingToReconnect);
+			this.schedule(this.#deadline);
+		} else this.stopTimers();
+		this.failAcks(undefined, `the connection ended (${reason})`);
 		for (const socket of this.#sockets.slice()) {
 			if (socket.connected) socket._onclose(reason, retry);
 			else if (socket.active && !wasOpen) socket._onconnecterror(error, retry);
 		}
-		this.#emit("close", reason, error);
-		if (exhausted) this.#emit("reconnect_failed");
+		this.emit("close", reason, error);
+		if (exhausted) this.emit("reconnect_failed");
 	}
 
 	// Nothing is active any more: the session ends (socket.io-client closes its Manager then too).
-	#idle() {
+	private idle() {
 		if (this.#sockets.some((socket) => socket.active)) return;
-		this.#stop("io client disconnect");
+		this.stop("io client disconnect");
 	}
 
-	#stop(reason: string) {
+	private stop(reason: string) {
 		const hadSession = this.#ws !== undefined;
-		this.#release(true);
-		this.#failAcks(undefined, `the connection ended (${reason})`);
-		this.#stopTimers();
-		if (hadSession) this.#emit("close", reason);
+		this.release(true);
+		this.failAcks(undefined, `the connection ended (${reason})`);
+		this.stopTimers();
+		if (hadSession) this.emit("close", reason);
 	}
 
 	// Stopped for good: no timer keeps the Manager alive.
-	#stopTimers() {
+	private stopTimers() {
 		if (this.#timer) Timer.clear(this.#timer);
 		this.#timer = undefined;
 		if (this.#drainer) Timer.clear(this.#drainer);
 		this.#drainer = undefined;
 		this.#drainPending = false;
-		this.#setState(ClientState.Stopped);
+		this.setState(ClientState.Stopped);
 	}
 
 	// Lets go of the WebSocket: its later callbacks are ignored (they compare it with #ws). A
 	// graceful end sends a Close frame; a failed session (no ping, bad input) is just dropped.
-	#release(graceful = false) {
+	private release(graceful = false) {
 		const ws = this.#ws;
 		// What a handler queued (its last DISCONNECT) goes out before the Close frame.
-		if (graceful && ws?.state === ClientState.Connected) this.#flush();
+		if (graceful && ws?.state === ClientState.Connected) this.flush();
 		this.#ws = undefined;
 		this.#sid = undefined;
 		this.#inbox.length = 0;
@@ -481,7 +481,7 @@ export class Manager {
 	}
 
 	// Whether everything the protocol queued fits in the WebSocket's send queue now.
-	#check(): SocketIOError | undefined {
+	private check(): SocketIOError | undefined {
 		const ws = this.#ws;
 		if (!ws || ws.state !== ClientState.Connected) return new SocketIOError("not connected", "disconnected");
 		const maxMessage = this.#options.maxMessage ?? 16384;
@@ -498,10 +498,10 @@ export class Manager {
 	}
 
 	// Sends everything the protocol queued, or nothing: a packet and its attachments go together.
-	#flush(): SocketIOError | undefined {
+	private flush(): SocketIOError | undefined {
 		const output = this.#protocol.output;
 		if (output.length === 0) return undefined;
-		const error = this.#check();
+		const error = this.check();
 		if (!error) for (const piece of output) this.#ws!.send(piece);
 		output.length = 0;
 		return error;
@@ -510,14 +510,14 @@ export class Manager {
 	// A packet was just queued (the output from `mark` on): sent now, or, from a handler while the
 	// inbox is decoded, by the drain once the handler returns, so that the WebSocket's send path
 	// does not run on top of the decoding stack. Either way it fits, or it is taken back.
-	#send(mark: number): SocketIOError | undefined {
-		if (!this.#draining) return this.#flush();
-		const error = this.#check();
+	private send(mark: number): SocketIOError | undefined {
+		if (!this.#draining) return this.flush();
+		const error = this.check();
 		if (error) this.#protocol.output.length = mark;
 		return error;
 	}
 
-	#failAcks(socket: Socket | undefined, why: string) {
+	private failAcks(socket: Socket | undefined, why: string) {
 		const acks = this.#acks;
 		if (acks.length === 0) return;
 		const failed = socket ? acks.filter((pending) => pending.socket === socket) : acks.slice();
@@ -526,60 +526,60 @@ export class Manager {
 		for (const pending of failed) pending.callback.call(pending.socket, new SocketIOError(`no ack: ${why}`, "disconnected"));
 	}
 
-	#refuse(callback: AckCallback | undefined, error: SocketIOError): false {
+	private refuse(callback: AckCallback | undefined, error: SocketIOError): false {
 		callback?.(error);
 		return false;
 	}
 
-	#find(nsp: string): Socket | undefined {
+	private find(nsp: string): Socket | undefined {
 		for (const socket of this.#sockets) if (socket.nsp === nsp) return socket;
 		return undefined;
 	}
 
-	#emit(event: string, ...args: unknown[]) {
+	private emit(event: string, ...args: unknown[]) {
 		callHandlers(this, this.#handlers, event, args);
 	}
 
-	#error(kind: SocketIOErrorKind, message: string) {
-		this.#emit("error", new SocketIOError(message, kind));
+	private error(kind: SocketIOErrorKind, message: string) {
+		this.emit("error", new SocketIOError(message, kind));
 	}
 
-	#setState(state: number) {
+	private setState(state: number) {
 		if (this.#state === state) return;
 		this.#state = state;
-		this.#emit("state", state);
+		this.emit("state", state);
 	}
 
 	// --- time ----------------------------------------------------------------------------------
 
-	#earliestAck(): number {
+	private earliestAck(): number {
 		let at = Infinity;
 		for (const pending of this.#acks) if (pending.at < at) at = pending.at;
 		return at;
 	}
 
-	#schedule(at: number) {
+	private schedule(at: number) {
 		if (at === Infinity) return;
 		if (this.#timer) Timer.clear(this.#timer);
 		this.#timerAt = at;
 		this.#timer = Timer.set(() => {
 			this.#timer = undefined;
-			this.#tick();
+			this.tick();
 		}, Math.max(0, at - Date.now()));
 	}
 
-	#tick() {
+	private tick() {
 		const now = Date.now();
 		if (now >= this.#deadline) {
 			switch (this.#state) {
 				case ClientState.Connecting:
-					this.#lost(this.#failure ?? new SocketIOError(`no Engine.IO session with ${this.uri} within ${this.#options.timeout ?? 20_000} ms`, "timeout"), "timeout");
+					this.lost(this.#failure ?? new SocketIOError(`no Engine.IO session with ${this.uri} within ${this.#options.timeout ?? 20_000} ms`, "timeout"), "timeout");
 					break;
 				case ClientState.Connected:
-					this.#lost(new SocketIOError(`no ping from the server within pingInterval + pingTimeout (${this.#pingWindow} ms)`, "heartbeat"), "ping timeout");
+					this.lost(new SocketIOError(`no ping from the server within pingInterval + pingTimeout (${this.#pingWindow} ms)`, "heartbeat"), "ping timeout");
 					break;
 				case ClientState.WaitingToReconnect:
-					this.#open();
+					this.open();
 					break;
 			}
 		}
@@ -592,8 +592,8 @@ export class Manager {
 			}
 		}
 		if (this.#timer) return; // something above scheduled already
-		const next = Math.min(this.#state === ClientState.Stopped ? Infinity : this.#deadline, this.#earliestAck());
-		this.#schedule(next);
+		const next = Math.min(this.#state === ClientState.Stopped ? Infinity : this.#deadline, this.earliestAck());
+		this.schedule(next);
 	}
 }
 

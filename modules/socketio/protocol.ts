@@ -142,14 +142,14 @@ export class SocketIOProtocol {
 	reset(): void {
 		this.#opened = false;
 		this.#maxPayload = Infinity;
-		this.#dropBinary();
+		this.dropBinary();
 		this.output.length = 0;
 	}
 
 	/** One WebSocket message: text as a string, binary as bytes. */
 	receive(data: string | ArrayBuffer): void {
-		if (typeof data === "string") this.#receiveText(data);
-		else this.#receiveBinary(data);
+		if (typeof data === "string") this.receiveText(data);
+		else this.receiveBinary(data);
 	}
 
 	// --- sending ---------------------------------------------------------------------------------
@@ -167,15 +167,15 @@ export class SocketIOProtocol {
 	/** EVENT (BINARY_EVENT when an argument holds bytes): [name, ...arguments]; with an ack id
 	 *  (>= 0) the server answers with an ACK. Returns why it cannot be sent, or undefined. */
 	emit(nsp: string, args: unknown[], id = -1): SocketIOError | undefined {
-		return this.#encode(PacketType.Event, nsp, args, id);
+		return this.encode(PacketType.Event, nsp, args, id);
 	}
 
 	/** ACK (BINARY_ACK when an argument holds bytes) to the server's packet with ack id `id`. */
 	ack(nsp: string, id: number, args: unknown[]): SocketIOError | undefined {
-		return this.#encode(PacketType.Ack, nsp, args, id);
+		return this.encode(PacketType.Ack, nsp, args, id);
 	}
 
-	#encode(type: number, nsp: string, args: unknown[], id: number): SocketIOError | undefined {
+	private encode(type: number, nsp: string, args: unknown[], id: number): SocketIOError | undefined {
 		let json: string;
 		this.#outgoing = undefined;
 		try {
@@ -203,16 +203,16 @@ export class SocketIOProtocol {
 
 	// --- receiving -------------------------------------------------------------------------------
 
-	#receiveText(text: string) {
-		if (text.length === 0) return this.#error("parse", "an empty Engine.IO packet");
+	private receiveText(text: string) {
+		if (text.length === 0) return this.error("parse", "an empty Engine.IO packet");
 		const type = text.charCodeAt(0) - 48;
-		if (!this.#opened && type !== EngineType.Open) return this.#error("state", `Engine.IO packet "${text.slice(0, 16)}" before the open packet`);
+		if (!this.#opened && type !== EngineType.Open) return this.error("state", `Engine.IO packet "${text.slice(0, 16)}" before the open packet`);
 		switch (type) {
 			case EngineType.Open:
-				if (this.#opened) return this.#error("state", "a second Engine.IO open packet");
-				return this.#receiveOpen(text);
+				if (this.#opened) return this.error("state", "a second Engine.IO open packet");
+				return this.receiveOpen(text);
 			case EngineType.Close:
-				this.#dropBinary();
+				this.dropBinary();
 				return this.#handler.onClose();
 			case EngineType.Ping:
 				// engine.io-protocol v4: the server pings, the client answers with the same data.
@@ -222,50 +222,50 @@ export class SocketIOProtocol {
 			case EngineType.Noop:
 				return;
 			case EngineType.Message:
-				return this.#receivePacket(text);
+				return this.receivePacket(text);
 			case EngineType.Upgrade:
-				return this.#error("state", "an Engine.IO upgrade packet on a WebSocket-only session");
+				return this.error("state", "an Engine.IO upgrade packet on a WebSocket-only session");
 			default:
-				return this.#error("type", `unknown Engine.IO packet type "${text.charAt(0)}"`);
+				return this.error("type", `unknown Engine.IO packet type "${text.charAt(0)}"`);
 		}
 	}
 
-	#receiveOpen(text: string) {
-		const data = this.#parse(text, 1) as Record<string, unknown> | undefined;
+	private receiveOpen(text: string) {
+		const data = this.parse(text, 1) as Record<string, unknown> | undefined;
 		if (data === undefined) return;
 		const { sid, pingInterval, pingTimeout, maxPayload } = typeof data === "object" && data !== null ? data : ({} as Record<string, unknown>);
 		if (typeof sid !== "string" || !sid || !isDuration(pingInterval) || !isDuration(pingTimeout))
-			return this.#error("parse", "an Engine.IO open packet without sid, pingInterval and pingTimeout");
+			return this.error("parse", "an Engine.IO open packet without sid, pingInterval and pingTimeout");
 		this.#opened = true;
 		this.#maxPayload = typeof maxPayload === "number" && maxPayload > 0 ? maxPayload : Infinity;
 		this.#handler.onOpen(sid, pingInterval, pingTimeout, this.#maxPayload);
 	}
 
 	// A Socket.IO packet: text[0] is "4" (Engine.IO message), text[1] its type.
-	#receivePacket(text: string) {
+	private receivePacket(text: string) {
 		if (this.#missing) {
 			const missing = this.#missing;
-			this.#dropBinary();
-			this.#error("attachments", `a packet arrived while ${missing} binary attachment${missing === 1 ? " was" : "s were"} still missing; the incomplete packet is dropped`);
+			this.dropBinary();
+			this.error("attachments", `a packet arrived while ${missing} binary attachment${missing === 1 ? " was" : "s were"} still missing; the incomplete packet is dropped`);
 		}
 		const length = text.length;
-		if (length < 2) return this.#error("parse", "an empty Socket.IO packet");
+		if (length < 2) return this.error("parse", "an empty Socket.IO packet");
 		const type = text.charCodeAt(1) - 48;
-		if (!(type >= 0 && type <= 6)) return this.#error("type", `unknown Socket.IO packet type "${text.charAt(1)}"`);
+		if (!(type >= 0 && type <= 6)) return this.error("type", `unknown Socket.IO packet type "${text.charAt(1)}"`);
 		let i = 2;
 		let attachments = 0;
 		const binary = type === PacketType.BinaryEvent || type === PacketType.BinaryAck;
 		if (binary) {
 			const dash = text.indexOf("-", i);
-			if (dash <= i || dash - i > 4) return this.#error("parse", "a binary packet without its attachment count");
+			if (dash <= i || dash - i > 4) return this.error("parse", "a binary packet without its attachment count");
 			for (; i < dash; i++) {
 				const digit = text.charCodeAt(i) - 48;
-				if (!(digit >= 0 && digit <= 9)) return this.#error("parse", "a binary packet with a bad attachment count");
+				if (!(digit >= 0 && digit <= 9)) return this.error("parse", "a binary packet with a bad attachment count");
 				attachments = attachments * 10 + digit;
 			}
 			i = dash + 1;
 			if (attachments < 1 || attachments > this.#maxAttachments)
-				return this.#error("attachments", `a binary packet with ${attachments} attachments (1 to ${this.#maxAttachments} accepted)`);
+				return this.error("attachments", `a binary packet with ${attachments} attachments (1 to ${this.#maxAttachments} accepted)`);
 		}
 		let nsp = "/";
 		if (text.charCodeAt(i) === 0x2f) {
@@ -281,16 +281,16 @@ export class SocketIOProtocol {
 			id = 0;
 			do {
 				// Beyond 15 digits an id is no longer an exact integer.
-				if (i - start === 15) return this.#error("parse", "an ack id of more than 15 digits");
+				if (i - start === 15) return this.error("parse", "an ack id of more than 15 digits");
 				id = id * 10 + digit;
 				digit = text.charCodeAt(++i) - 48;
 			} while (digit >= 0 && digit <= 9);
 		}
 		if (binary) {
 			// Parsed once the attachments are here, with the reviver that puts them in place.
-			if (text.charCodeAt(i) !== 0x5b) return this.#error("parse", "a binary packet whose payload is not an array");
-			if (type === PacketType.BinaryAck && id < 0) return this.#error("parse", "a BINARY_ACK without an ack id");
-			if (!withinDepth(text, i, this.#maxDepth)) return this.#error("parse", `a packet nested deeper than ${this.#maxDepth}`);
+			if (text.charCodeAt(i) !== 0x5b) return this.error("parse", "a binary packet whose payload is not an array");
+			if (type === PacketType.BinaryAck && id < 0) return this.error("parse", "a BINARY_ACK without an ack id");
+			if (!withinDepth(text, i, this.#maxDepth)) return this.error("parse", `a packet nested deeper than ${this.#maxDepth}`);
 			this.#binaryType = type === PacketType.BinaryEvent ? PacketType.Event : PacketType.Ack;
 			this.#binaryNsp = nsp;
 			this.#binaryId = id;
@@ -300,18 +300,18 @@ export class SocketIOProtocol {
 			this.#attachments = [];
 			return;
 		}
-		const payload = i < length ? this.#parse(text, i) : undefined;
+		const payload = i < length ? this.parse(text, i) : undefined;
 		if (payload === undefined && i < length) return;
-		this.#dispatch(type, nsp, id, payload);
+		this.dispatch(type, nsp, id, payload);
 	}
 
-	#receiveBinary(data: ArrayBuffer) {
-		if (!this.#opened) return this.#error("state", "binary data before the Engine.IO open packet");
-		if (!this.#missing) return this.#error("attachments", `${data.byteLength} bytes of binary data that no packet announced`);
+	private receiveBinary(data: ArrayBuffer) {
+		if (!this.#opened) return this.error("state", "binary data before the Engine.IO open packet");
+		if (!this.#missing) return this.error("attachments", `${data.byteLength} bytes of binary data that no packet announced`);
 		this.#binaryBytes += data.byteLength;
 		if (this.#binaryBytes > this.#maxBinary) {
-			this.#dropBinary();
-			return this.#error("payload", `binary attachments of more than ${this.#maxBinary} bytes in one packet`);
+			this.dropBinary();
+			return this.error("payload", `binary attachments of more than ${this.#maxBinary} bytes in one packet`);
 		}
 		this.#attachments!.push(data);
 		if (--this.#missing) return;
@@ -326,39 +326,39 @@ export class SocketIOProtocol {
 		const type = this.#binaryType;
 		const nsp = this.#binaryNsp;
 		const id = this.#binaryId;
-		this.#dropBinary();
-		if (payload === undefined) return this.#error("parse", "a binary packet whose JSON is malformed");
-		if (bad) return this.#error("attachments", "a placeholder for an attachment that did not arrive");
-		this.#dispatch(type, nsp, id, payload);
+		this.dropBinary();
+		if (payload === undefined) return this.error("parse", "a binary packet whose JSON is malformed");
+		if (bad) return this.error("attachments", "a placeholder for an attachment that did not arrive");
+		this.dispatch(type, nsp, id, payload);
 	}
 
-	#dispatch(type: number, nsp: string, id: number, payload: unknown) {
+	private dispatch(type: number, nsp: string, id: number, payload: unknown) {
 		const handler = this.#handler;
 		switch (type) {
 			case PacketType.Connect: {
 				// socket.io-protocol v5: the server's CONNECT carries the socket's id.
 				const sid = typeof payload === "object" && payload !== null ? (payload as { sid?: unknown }).sid : undefined;
-				if (typeof sid !== "string") return this.#error("parse", `a CONNECT to ${nsp} without a sid (a Socket.IO v2 server?)`);
+				if (typeof sid !== "string") return this.error("parse", `a CONNECT to ${nsp} without a sid (a Socket.IO v2 server?)`);
 				return handler.onConnect(nsp, sid);
 			}
 			case PacketType.Disconnect:
-				if (payload !== undefined) return this.#error("parse", "a DISCONNECT with a payload");
+				if (payload !== undefined) return this.error("parse", "a DISCONNECT with a payload");
 				return handler.onDisconnect(nsp);
 			case PacketType.Event: {
-				if (!Array.isArray(payload) || payload.length === 0) return this.#error("parse", "an EVENT whose payload is not [name, ...arguments]");
+				if (!Array.isArray(payload) || payload.length === 0) return this.error("parse", "an EVENT whose payload is not [name, ...arguments]");
 				const name = payload[0];
 				if (typeof name === "number") payload[0] = String(name);
-				else if (typeof name !== "string") return this.#error("parse", "an EVENT whose name is not a string");
-				if (isReservedEvent(name)) return this.#error("parse", `an EVENT named "${name}", a name Socket.IO reserves`);
+				else if (typeof name !== "string") return this.error("parse", "an EVENT whose name is not a string");
+				if (isReservedEvent(name)) return this.error("parse", `an EVENT named "${name}", a name Socket.IO reserves`);
 				return handler.onEvent(nsp, payload, id);
 			}
 			case PacketType.Ack:
-				if (id < 0) return this.#error("parse", "an ACK without an ack id");
-				if (!Array.isArray(payload)) return this.#error("parse", "an ACK whose payload is not an array");
+				if (id < 0) return this.error("parse", "an ACK without an ack id");
+				if (!Array.isArray(payload)) return this.error("parse", "an ACK whose payload is not an array");
 				return handler.onAck(nsp, id, payload);
 			case PacketType.ConnectError: {
 				if (typeof payload === "string") return handler.onConnectError(nsp, payload, undefined);
-				if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return this.#error("parse", "a CONNECT_ERROR without a message");
+				if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return this.error("parse", "a CONNECT_ERROR without a message");
 				const { message, data } = payload as { message?: unknown; data?: unknown };
 				return handler.onConnectError(nsp, typeof message === "string" ? message : "refused by the server", data);
 			}
@@ -366,26 +366,26 @@ export class SocketIOProtocol {
 	}
 
 	// JSON from `start`, its depth checked first; undefined (and an error reported) when it is not JSON.
-	#parse(text: string, start: number): unknown {
+	private parse(text: string, start: number): unknown {
 		if (!withinDepth(text, start, this.#maxDepth)) {
-			this.#error("parse", `a packet nested deeper than ${this.#maxDepth}`);
+			this.error("parse", `a packet nested deeper than ${this.#maxDepth}`);
 			return undefined;
 		}
 		try {
 			return JSON.parse(start ? text.slice(start) : text);
 		} catch {
-			this.#error("parse", `a packet whose JSON is malformed: ${text.length > 40 ? text.slice(0, 40) + "..." : text}`);
+			this.error("parse", `a packet whose JSON is malformed: ${text.length > 40 ? text.slice(0, 40) + "..." : text}`);
 			return undefined;
 		}
 	}
 
-	#dropBinary() {
+	private dropBinary() {
 		this.#missing = 0;
 		this.#attachments = undefined;
 		this.#binaryJson = "";
 	}
 
-	#error(kind: SocketIOErrorKind, message: string) {
+	private error(kind: SocketIOErrorKind, message: string) {
 		this.#handler.onError(new SocketIOError(message, kind));
 	}
 }

@@ -64,8 +64,6 @@ let scratchMask: Uint8Array | undefined;
  * views, so a frame that arrives whole costs no copy and no allocation beyond its view.
  */
 export class FrameParser {
-	// (Helper methods are TypeScript-private rather than #private: XS gives every instance one
-	// slot per #method, and calling one takes more stack.)
 	// (XS finds a private field by walking the class's fields in order: those every message
 	// reads come first.)
 	#stopped = false;

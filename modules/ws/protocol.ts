@@ -149,8 +149,6 @@ class Collector implements ProtocolHandler {
 }
 
 export class Protocol implements FrameSink {
-	// (Helper methods are TypeScript-private rather than #private: XS gives every instance one
-	// slot per #method, and calling one takes more stack.)
 	/** Bytes received so far: the shells restart their idle (keep-alive) timer when it grows. */
 	bytesReceived = 0;
 	// (XS finds a private field by walking the class's fields in order: those every message

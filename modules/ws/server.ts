@@ -31,8 +31,6 @@ interface Handshake {
 }
 
 export class ServerProtocol extends Protocol {
-	// (Helper methods are TypeScript-private rather than #private: XS gives every instance one
-	// slot per #method, and calling one takes more stack.)
 	#handshake: Handshake | undefined;
 
 	constructor(options: ServerOptions) {

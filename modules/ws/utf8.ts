@@ -29,8 +29,6 @@ function nativeValid(bytes: Uint8Array): boolean {
 const nativeThreshold = 16;
 
 export class Utf8Validator {
-	// (Helper methods are TypeScript-private rather than #private: XS gives every instance one
-	// slot per #method, and calling one takes more stack.)
 	// Continuation bytes still expected, and the range the next one must fall in (Table 3-7
 	// narrows the second byte after E0, ED, F0 and F4 to exclude overlongs, surrogates and code
 	// points beyond U+10FFFF).

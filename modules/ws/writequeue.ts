@@ -10,8 +10,6 @@ export interface Writer {
 }
 
 export class WriteQueue {
-	// (Helper methods are TypeScript-private rather than #private: XS gives every instance one
-	// slot per #method, and calling one takes more stack.)
 	// (Those every write reads first: XS finds private fields in order.)
 	#queued = 0;
 	#writable = 0;

@@ -62,8 +62,6 @@ export interface WebSocketClientOptions {
 }
 
 export class WebSocketClient {
-	// (Helper methods are TypeScript-private rather than #private: XS gives every instance one
-	// slot per #method, and calling one takes more stack.)
 	readonly url: string;
 	readonly #uri: WebSocketUri;
 	readonly #options: WebSocketClientOptions;

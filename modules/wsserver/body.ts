@@ -71,9 +71,9 @@ export class BodyReader {
 				if (this.#remaining === 0) this.#state = this.chunked ? State.DataEnd : State.Done;
 				continue;
 			}
-			const line = this.#readLine(bytes[offset++]);
+			const line = this.readLine(bytes[offset++]);
 			if (line === undefined) continue;
-			if (this.#state === State.Size) this.#chunkSize(line);
+			if (this.#state === State.Size) this.chunkSize(line);
 			else if (this.#state === State.DataEnd) {
 				// RFC 9112 §7.1: chunk-data is followed by CRLF.
 				if (line !== "") throw new HttpError(400, "chunk data longer than its size");
@@ -86,7 +86,7 @@ export class BodyReader {
 
 	// Collects one line; returns it (without CRLF) once complete. A bare LF or CR is refused, as in
 	// the head (RFC 9112 §2.2).
-	#readLine(byte: number): string | undefined {
+	private readLine(byte: number): string | undefined {
 		const line = this.#line;
 		if (line.endsWith("\r")) {
 			if (byte !== LF) throw new HttpError(400, "bare CR in a chunked body");
@@ -101,7 +101,7 @@ export class BodyReader {
 	}
 
 	// RFC 9112 §7.1: chunk-size is 1*HEXDIG, then optional ";" extensions (ignored, §7.1.1).
-	#chunkSize(line: string) {
+	private chunkSize(line: string) {
 		const semicolon = line.indexOf(";");
 		const digits = (semicolon < 0 ? line : line.slice(0, semicolon)).replace(/[ \t]+$/, "");
 		if (!/^[0-9A-Fa-f]{1,8}$/.test(digits)) throw new HttpError(400, "malformed chunk size");

@@ -48,11 +48,11 @@ export class HeapMonitor {
 		this.#slots = slots;
 		this.#chunks = chunks;
 		this.#collections = Instrumentation.map("XS Garbage Collection Count");
-		this.#sample();
-		Timer.repeat(() => this.#sample(), samplePeriod);
+		this.sample();
+		Timer.repeat(() => this.sample(), samplePeriod);
 	}
 
-	#sample() {
+	private sample() {
 		const slots = read(this.#slots)!;
 		const chunks = read(this.#chunks)!;
 		if (slots > this.#peakSlots) this.#peakSlots = slots;
@@ -65,7 +65,7 @@ export class HeapMonitor {
 		const systemFree = read(this.#free) || null;
 		if (this.#slots === undefined)
 			return { instrumented: false, note: "this build keeps no XS heap figures (they need the SDK's instrumentation: mcconfig -d or -i)", systemFree };
-		this.#sample();
+		this.sample();
 		Debug.gc();
 		return {
 			instrumented: true,

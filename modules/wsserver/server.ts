@@ -194,8 +194,6 @@ class HttpState {
 
 /** One TCP connection: HTTP requests (kept alive, pipelined), or one that upgrades to WebSocket. */
 export class Client {
-	// (Helper methods are TypeScript-private rather than #private: XS gives every instance one
-	// slot per #method, and calling one takes more stack.)
 	readonly id: number;
 	readonly remoteAddress: string | undefined;
 	// (XS finds a private field by walking the class's fields in order: those every message
@@ -880,7 +878,7 @@ export class WebSocketServer implements ServerView {
 		this.#listener = new Listener({
 			port: options.port,
 			onReadable(requests: number) {
-				while (requests--) server.#accept(this.read() as unknown as Socket);
+				while (requests--) server.accept(this.read() as unknown as Socket);
 			},
 		});
 		// One timer for all connections: every check that needs a clock runs here, none per message.
@@ -1006,7 +1004,7 @@ export class WebSocketServer implements ServerView {
 		if (client.id > this.#heardFrom) this.#heardFrom = client.id;
 		if (!this.#waiting.delete(client)) return true;
 		// Every connection accepted before it has had its chance to speak: no more waiting.
-		if (!this.#makeRoom(Date.now())) {
+		if (!this.makeRoom(Date.now())) {
 			client.refuse(503, "too many connections, try again\n");
 			return false;
 		}
@@ -1020,9 +1018,9 @@ export class WebSocketServer implements ServerView {
 	// A fresh one is closed only once it is known to be silent (#heardFrom): on lin a socket's
 	// bytes are read 20 ms after its accept, and a slow head that reconnects at once would
 	// otherwise close a new client whose request has come but not yet been read.
-	#accept(handle: Socket) {
+	private accept(handle: Socket) {
 		const now = Date.now();
-		if (this.#makeRoom(now)) {
+		if (this.makeRoom(now)) {
 			this.#connections.add(new Client(this, handle, this.#nextId++, now));
 			return;
 		}
@@ -1039,24 +1037,24 @@ export class WebSocketServer implements ServerView {
 			}
 		}
 		if (unheard && this.#waiting.size < this.maxPending) this.#waiting.add(new Client(this, handle, this.#nextId++, now));
-		else this.#refuse(handle, now);
+		else this.refuse(handle, now);
 	}
 
 	// Whether a new connection fits, after closing one to make room if need be.
-	#makeRoom(now: number): boolean {
+	private makeRoom(now: number): boolean {
 		const connections = this.#connections;
 		let pending = 0;
 		for (const client of connections) if (client.pending) pending++;
 		const pendingFull = pending >= this.maxPending;
 		if (!pendingFull && connections.size < this.maxConnections) return true;
-		const victim = this.#victim(now, pendingFull);
+		const victim = this.victim(now, pendingFull);
 		victim?.evict();
 		return victim !== undefined;
 	}
 
 	// The connection to close for a new one, by Tier, the oldest first; only one that waits for
 	// a head when that share is full, and a fresh one only if it is known to be silent.
-	#victim(now: number, waitingOnly: boolean): Client | undefined {
+	private victim(now: number, waitingOnly: boolean): Client | undefined {
 		let victim: Client | undefined;
 		let victimTier = Tier.None;
 		let victimSince = 0;
@@ -1073,7 +1071,7 @@ export class WebSocketServer implements ServerView {
 		return victim;
 	}
 
-	#refuse(handle: Socket, now: number) {
+	private refuse(handle: Socket, now: number) {
 		// Refusals on their way out are bounded too: past that, memory comes before manners.
 		if (this.#lingering.size >= 2 * this.maxConnections) {
 			new TCP({ from: handle }).close();
