@@ -250,7 +250,9 @@ export class Client {
 	// What the socket and the core call, shared by every connection (made once, at preload):
 	// the socket's callbacks find their client through it, the core's handler holds its client.
 	static readonly #onReadable = function (this: Socket, count: number) {
-		(this as ClientSocket).client!.receive(count);
+		const client = (this as ClientSocket).client!;
+		if (client.#phase === Phase.WebSocket) client.readFrames(count);
+		else client.receive(count);
 	};
 	static readonly #onWritable = function (this: Socket, count: number) {
 		const client = (this as ClientSocket).client!;
@@ -315,7 +317,7 @@ export class Client {
 		this.#waitingForMemory = false;
 		const count = this.#unread;
 		this.#unread = 0;
-		if (count && this.#phase === Phase.WebSocket) this.receive(count);
+		if (count && this.#phase === Phase.WebSocket) this.readFrames(count);
 	}
 
 	/** Whether this connection waits for a request head: fresh, part of a head in, or idle
@@ -447,43 +449,47 @@ export class Client {
 		}
 	}
 
+	// A WebSocket's bytes, on the path of every message: a function of its own, as small as it
+	// can be, because XS reserves stack for every local of a function at each call, and this is
+	// the bottom of the deepest chain (socket, core, application, core, socket).
+	private readFrames(count: number) {
+		const server = this.#server;
+		const protocol = this.#protocol!;
+		// Into the server's one read buffer, a piece at a time: the core unmasks in place and
+		// delivers views of it, so a message that comes whole is never copied.
+		const buffer = server.readBuffer;
+		const budget = server.budget;
+		const socket = this.#socket;
+		while (count > 0 && this.#phase === Phase.WebSocket) {
+			let size = count < buffer.length ? count : buffer.length;
+			// Back-pressure: a read may begin a message of up to maxMessage and queue echoes of up
+			// to a read buffer. Without room for that, the bytes stay in the socket (TCP holds the
+			// peer back) until others drain; a message already begun has its room, and is read
+			// to its end, frame by frame, but not past it.
+			if (budget.held > server.readableBelow) {
+				if (!protocol.assembling) {
+					this.#unread = count;
+					if (!this.#waitingForMemory) {
+						this.#waitingForMemory = true;
+						server.waitingForMemory.push(this);
+					}
+					break;
+				}
+				const left = protocol.bytesToFrameEnd;
+				if (left > 0 && left < size) size = left;
+			}
+			socket.read(size === buffer.length ? buffer : server.readView(size));
+			count -= size;
+			protocol.receiveData(buffer, size);
+		}
+		if (this.#closeAfterFlush) this.flush();
+		if (server.waitingForMemory.length) server.resumeWaiting();
+	}
+
+	// Bytes of plain HTTP, or of a refused connection lingering.
 	private receive(count: number) {
 		const phase = this.#phase;
-		if (phase === Phase.WebSocket) {
-			const server = this.#server;
-			const protocol = this.#protocol!;
-			// Into the server's one read buffer, a piece at a time: the core unmasks in place and
-			// delivers views of it, so a message that comes whole is never copied.
-			const buffer = server.readBuffer;
-			const budget = server.budget;
-			const socket = this.#socket;
-			while (count > 0 && this.#phase === Phase.WebSocket) {
-				let size = count < buffer.length ? count : buffer.length;
-				// Back-pressure: a read may begin a message of up to maxMessage and queue echoes of up
-				// to a read buffer. Without room for that, the bytes stay in the socket (TCP holds the
-				// peer back) until others drain; a message already begun has its room, and is read
-				// to its end, frame by frame, but not past it.
-				if (budget.held > server.readableBelow) {
-					if (!protocol.assembling) {
-						this.#unread = count;
-						if (!this.#waitingForMemory) {
-							this.#waitingForMemory = true;
-							server.waitingForMemory.push(this);
-						}
-						break;
-					}
-					const left = protocol.bytesToFrameEnd;
-					if (left > 0 && left < size) size = left;
-				}
-				socket.read(size === buffer.length ? buffer : server.readView(size));
-				count -= size;
-				protocol.receiveData(buffer, size);
-			}
-			if (this.#closeAfterFlush) this.flush();
-			if (server.waitingForMemory.length) server.resumeWaiting();
-			return;
-		}
-		if (phase === Phase.Closed) return;
+		if (phase === Phase.Closed || phase === Phase.WebSocket) return;
 		if (phase === Phase.Lingering) {
 			// Read and dropped: unread bytes would turn the close into a reset.
 			const server = this.#server;
