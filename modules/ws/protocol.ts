@@ -415,34 +415,47 @@ export class Protocol implements FrameSink {
 			this.wholeMessage(bytes, opcode === Opcode.Binary);
 			return;
 		}
-		if (offset === 0) {
-			if (opcode !== Opcode.Continuation) {
-				this.#messageOpcode = opcode;
-				if (opcode === Opcode.Text) this.newUtf8Stream();
-				// A message in several frames grows frame by frame: a resizable buffer, which XS
-				// reallocates in place where it can, so each payload byte is copied once.
-				const { maxResizable, budget } = this.#settings;
-				const buffer = fin ? new ArrayBuffer(headroom + length) : new ArrayBuffer(headroom + length, { maxByteLength: headroom + maxResizable });
-				if (budget) budget.take((this.#reserved = headroom + (fin ? length : maxResizable)));
-				this.#message = new Uint8Array(buffer);
-				this.#filled = headroom;
-			} else if (length) {
-				// The parser has already checked the grown size against maxMessage.
-				const buffer = this.#message!.buffer as ArrayBuffer;
-				buffer.resize(this.#filled + length);
-				this.#message = new Uint8Array(buffer);
-			}
-		}
-		const message = this.#message!;
+		// (Few locals here: XS reserves stack for all of a function's locals at each call, and the
+		// echo of an assembled message goes on from inside this one.)
+		if (offset === 0) this.growMessage(opcode, fin, length);
 		if (count) {
-			message.set(bytes, this.#filled);
+			this.#message!.set(bytes, this.#filled);
 			if (this.#messageOpcode === Opcode.Text) this.checkUtf8(bytes);
 			this.#filled += count;
 		}
 		if (!fin || offset + count !== length) return;
 		if (this.#messageOpcode === Opcode.Text) this.checkUtf8Complete();
+		const message = this.#message!.subarray(headroom, this.#filled);
 		this.dropMessage();
-		this.deliver(message.subarray(headroom, this.#filled), this.#messageOpcode !== Opcode.Text);
+		// While the handler has the message, sending it back frames it in place (see send). An
+		// exception from the handler leaves #delivered set; the next delivery replaces it.
+		this.#delivered = message;
+		this.#handler.message(message, this.#messageOpcode !== Opcode.Text);
+		this.#delivered = undefined;
+		// An assembled message is never delivered again: the shared echo cache must not keep it
+		// (up to maxMessage bytes) alive.
+		if (lastEchoed === message) lastEchoed = lastEchoFrame = undefined;
+	}
+
+	// A data frame's first piece: a message begins (a buffer for it), or a continuation frame
+	// grows it.
+	private growMessage(opcode: number, fin: boolean, length: number) {
+		if (opcode !== Opcode.Continuation) {
+			this.#messageOpcode = opcode;
+			if (opcode === Opcode.Text) this.newUtf8Stream();
+			// A message in several frames grows frame by frame: a resizable buffer, which XS
+			// reallocates in place where it can, so each payload byte is copied once.
+			const { maxResizable, budget } = this.#settings;
+			const buffer = fin ? new ArrayBuffer(headroom + length) : new ArrayBuffer(headroom + length, { maxByteLength: headroom + maxResizable });
+			if (budget) budget.take((this.#reserved = headroom + (fin ? length : maxResizable)));
+			this.#message = new Uint8Array(buffer);
+			this.#filled = headroom;
+		} else if (length) {
+			// The parser has already checked the grown size against maxMessage.
+			const buffer = this.#message!.buffer as ArrayBuffer;
+			buffer.resize(this.#filled + length);
+			this.#message = new Uint8Array(buffer);
+		}
 	}
 
 	// A whole message in one piece: checked and delivered where it lies, no copy.
@@ -457,7 +470,7 @@ export class Protocol implements FrameSink {
 			if (!utf8.write(bytes)) throw new InvalidPayloadError("text message is not UTF-8");
 			if (!utf8.complete) throw new InvalidPayloadError("text message ends inside a UTF-8 sequence");
 		}
-		this.#delivered = bytes; // as #deliver(), on the path of every message
+		this.#delivered = bytes; // as in framePayload, on the path of every message
 		this.#handler.message(bytes, binary);
 		this.#delivered = undefined;
 	}
@@ -474,17 +487,6 @@ export class Protocol implements FrameSink {
 			this.#reserved = 0;
 			this.#settings.budget!.give(reserved);
 		}
-	}
-
-	// While the handler has the message, sending it back frames it in place (#writeFrame). An
-	// exception from the handler leaves #delivered set; the next delivery replaces it.
-	private deliver(bytes: Uint8Array, binary: boolean) {
-		this.#delivered = bytes;
-		this.#handler.message(bytes, binary);
-		this.#delivered = undefined;
-		// An assembled message is never delivered again: the shared echo cache must not keep it
-		// (up to maxMessage bytes) alive.
-		if (lastEchoed === bytes) lastEchoed = lastEchoFrame = undefined;
 	}
 
 	// Chunk mode: the payload as it comes, in copies of at most chunkSize bytes.
