@@ -3,8 +3,13 @@
 // queue has room for it, so command answers always find room behind it; until then it waits here,
 // in a bounded queue. Actions queued with after() (a command's final result) keep their place
 // behind the URCs printed before them.
+//
+// `+WS_DATA` is written from a timer of its own, never from inside the socket callback that
+// received the data: the chain from a link's socket through the WebSocket core to the UART is
+// deeper than the ESP8266's XS stack (256 slots) allows.
 import type { UrcOutput } from "at/websocket";
 import type { Output } from "at/writer";
+import Timer from "timer";
 
 export interface UrcQueueOptions {
 	/** Writes one URC's parts, together. */
@@ -24,6 +29,9 @@ export class UrcQueue implements UrcOutput {
 	#entries: Entry[] = [];
 	#waiting = 0;
 	#resumes: Array<() => void> = [];
+	// Drains what waits, from the run loop (made at the first data URC, then rescheduled).
+	#drainer: Timer | undefined;
+	#drainPending = false;
 
 	constructor(options: UrcQueueOptions) {
 		this.#options = options;
@@ -38,7 +46,7 @@ export class UrcQueue implements UrcOutput {
 	print(parts: Output[], data = false): void {
 		let size = 0;
 		for (const part of parts) size += part.length; // strings here are ASCII
-		if (!this.#entries.length && size <= this.#options.room()) {
+		if (!data && !this.#entries.length && size <= this.#options.room()) {
 			this.#options.writeUrc(parts);
 			return;
 		}
@@ -50,6 +58,16 @@ export class UrcQueue implements UrcOutput {
 			this.#waiting += size;
 		}
 		this.#entries.push({ parts, size, data });
+		if (data) this.scheduleDrain();
+	}
+
+	private scheduleDrain() {
+		if (this.#drainPending) return;
+		this.#drainPending = true;
+		// First at once, then (never, in practice) every 2^30 ms: a repeating timer is not
+		// released after it fires, so it can be scheduled again.
+		if (this.#drainer) Timer.schedule(this.#drainer, 0, 0x40000000);
+		else this.#drainer = Timer.set(() => this.drain(), 0, 0x40000000);
 	}
 
 	/** Runs the action once every URC printed before it was written. */
@@ -58,8 +76,12 @@ export class UrcQueue implements UrcOutput {
 		else this.#entries.push({ action });
 	}
 
-	/** The transport has room again. */
+	/** The transport has room again (or data URCs wait for their timer). */
 	drain(): void {
+		if (this.#drainPending) {
+			this.#drainPending = false;
+			Timer.schedule(this.#drainer!);
+		}
 		while (this.#entries.length) {
 			const entry = this.#entries[0];
 			if ("action" in entry) {
@@ -93,6 +115,10 @@ export class UrcQueue implements UrcOutput {
 
 	/** A restart: nothing waiting is printed. */
 	clear(): void {
+		if (this.#drainPending) {
+			this.#drainPending = false;
+			Timer.schedule(this.#drainer!);
+		}
 		this.#entries = [];
 		this.#waiting = 0;
 		this.#resumes = [];
