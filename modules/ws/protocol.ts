@@ -69,6 +69,11 @@ export interface ProtocolHandler {
 	message(bytes: Uint8Array, binary: boolean): void;
 	/** Every other event. */
 	event(event: ProtocolEvent): void;
+	/** In chunk mode, a piece of a data frame (opcode 0 for a continuation frame), as the "chunk"
+	 *  event would carry it: a handler that has this method gets pieces here, without an event
+	 *  object each and two calls shallower (the pieces come from deep inside the socket's
+	 *  callback). */
+	chunk?(opcode: number, fin: boolean, frameLength: number, offset: number, bytes: Uint8Array): void;
 }
 
 export type ProtocolEvent =
@@ -496,12 +501,17 @@ export class Protocol implements FrameSink {
 			if (opcode === Opcode.Text) this.newUtf8Stream();
 		}
 		const text = this.#messageOpcode === Opcode.Text;
-		if (length === 0) this.emit({ type: "chunk", opcode, fin, frameLength: 0, offset: 0, bytes: new Uint8Array(0) });
+		const handler = this.#handler;
+		if (length === 0) {
+			if (handler.chunk) handler.chunk(opcode, fin, 0, 0, new Uint8Array(0));
+			else this.emit({ type: "chunk", opcode, fin, frameLength: 0, offset: 0, bytes: new Uint8Array(0) });
+		}
 		const chunkSize = this.#settings.chunkSize;
 		for (let start = 0; start < bytes.length; start += chunkSize) {
 			const piece = bytes.slice(start, start + chunkSize);
 			if (text) this.checkUtf8(piece);
-			this.emit({ type: "chunk", opcode, fin, frameLength: length, offset: offset + start, bytes: piece });
+			if (handler.chunk) handler.chunk(opcode, fin, length, offset + start, piece);
+			else this.emit({ type: "chunk", opcode, fin, frameLength: length, offset: offset + start, bytes: piece });
 		}
 		if (text && fin && offset + bytes.length === length) this.checkUtf8Complete();
 	}

@@ -154,6 +154,11 @@ export class WebSocketClient {
 			const client = this.client;
 			if (this.attempt === client.#attempt && client.#queue) client.event(event);
 		}
+
+		chunk(opcode: number, fin: boolean, frameLength: number, offset: number, bytes: Uint8Array) {
+			const client = this.client;
+			if (this.attempt === client.#attempt && client.#queue) client.#options.onChunk?.call(client, opcode, fin, frameLength, offset, bytes);
+		}
 	};
 
 	constructor(options: WebSocketClientOptions) {
@@ -388,9 +393,6 @@ export class WebSocketClient {
 				break;
 			case "message":
 				options.onMessage?.call(this, event.data);
-				break;
-			case "chunk":
-				options.onChunk?.call(this, event.opcode, event.fin, event.frameLength, event.offset, event.bytes);
 				break;
 			case "pong":
 				// ESP-AT §3.8: only a pong clears the deadline.
