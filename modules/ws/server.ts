@@ -11,11 +11,6 @@ export interface ServerOptions extends ProtocolOptions {
 	maxHead?: number;
 }
 
-/**
- * Reads the upgrade request. An invalid one is answered at once (400, 405, 426, 431) and ends
- * the connection; a valid one is reported as a "request" event, and the shell answers it with
- * accept() or, e.g. for an unknown path, reject(404, ...).
- */
 /** What only the opening handshake needs: one object, dropped when the handshake is over, so
  *  that an open connection keeps nothing of it. */
 interface Handshake {
@@ -30,6 +25,11 @@ interface Handshake {
 	pending: Uint8Array | undefined;
 }
 
+/**
+ * Reads the upgrade request. An invalid one is answered at once (400, 405, 426, 431) and ends
+ * the connection; a valid one is reported as a "request" event, and the shell answers it with
+ * accept() or, e.g. for an unknown path, reject(404, ...).
+ */
 export class ServerProtocol extends Protocol {
 	#handshake: Handshake | undefined;
 
