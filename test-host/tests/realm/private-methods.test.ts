@@ -5,14 +5,13 @@
 // The checks here: the cost itself, on lin (needs MODDABLE), and no #method in any firmware module.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
 import path from "node:path";
 import ts from "typescript";
-import { resolveManifest } from "../../runtime/manifest.ts";
 import { projectRoot } from "../../runtime/realm.ts";
 import { buildLin } from "../../toolchain/build.ts";
 import { sdkAvailable, sdkMissingMessage } from "../../toolchain/sdk.ts";
 import { startMcsim } from "../../harness/lin.ts";
+import { findInSource, firmwareSources } from "./firmware-sources.ts";
 
 const fixture = path.join(projectRoot, "test-host/tests/realm/fixtures/private-methods/manifest.json");
 
@@ -32,27 +31,14 @@ test("XS gives every instance a slot for each #private method (lin)", async (t) 
 });
 
 /** #private methods and accessors declared in a class (static ones cost nothing per instance). */
-function privateMethods(file: string): string[] {
-	const source = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true);
-	const found: string[] = [];
-	const visit = (node: ts.Node) => {
-		if ((ts.isMethodDeclaration(node) || ts.isGetAccessorDeclaration(node) || ts.isSetAccessorDeclaration(node)) && ts.isPrivateIdentifier(node.name)) {
-			const isStatic = node.modifiers?.some((modifier) => modifier.kind === ts.SyntaxKind.StaticKeyword);
-			if (!isStatic) {
-				const { line } = source.getLineAndCharacterOfPosition(node.getStart());
-				found.push(`${path.relative(projectRoot, file)}:${line + 1}: ${node.name.text}`);
-			}
-		}
-		ts.forEachChild(node, visit);
-	};
-	visit(source);
-	return found;
+function privateMethod(node: ts.Node): string | undefined {
+	if (!(ts.isMethodDeclaration(node) || ts.isGetAccessorDeclaration(node) || ts.isSetAccessorDeclaration(node)) || !ts.isPrivateIdentifier(node.name)) return undefined;
+	if (node.modifiers?.some((modifier) => modifier.kind === ts.SyntaxKind.StaticKeyword)) return undefined;
+	return node.name.text;
 }
 
 test("no firmware class declares a #private method", () => {
-	const files = new Set<string>();
-	for (const manifest of ["manifest.json", "profiles/esp8266/manifest.json"])
-		for (const [, source] of resolveManifest(path.join(projectRoot, manifest), "lin").modules) if (source.kind === "file" && source.file.endsWith(".ts")) files.add(source.file);
-	assert.ok(files.size > 40, "the firmware modules are found");
-	assert.deepEqual([...files].flatMap(privateMethods), []);
+	const files = firmwareSources();
+	assert.ok(files.length > 40, "the firmware modules are found");
+	assert.deepEqual(files.flatMap((file) => findInSource(file, privateMethod)), []);
 });

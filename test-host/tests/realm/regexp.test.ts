@@ -5,14 +5,13 @@
 // lin (needs MODDABLE), and no top-level RegExp in any firmware module.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
 import path from "node:path";
 import ts from "typescript";
-import { resolveManifest } from "../../runtime/manifest.ts";
 import { FirmwareRealm, projectRoot } from "../../runtime/realm.ts";
 import { buildLin } from "../../toolchain/build.ts";
 import { sdkAvailable, sdkMissingMessage } from "../../toolchain/sdk.ts";
 import { startMcsim } from "../../harness/lin.ts";
+import { findInSource, firmwareSources } from "./firmware-sources.ts";
 
 const fixture = path.join(projectRoot, "test-host/tests/realm/fixtures/preloaded-regexp/manifest.json");
 
@@ -35,38 +34,28 @@ test("XS crashes in test() of a preloaded RegExp when collections run inside it 
 	assert.match(outcome, /mcsim exited \(code (null, signal SIGSEGV|139)/);
 });
 
-/** RegExp literals and RegExp constructions that run when the module is evaluated (preloaded). */
-function topLevelRegExps(file: string): string[] {
-	const source = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true);
-	const found: string[] = [];
-	const runsLater = (node: ts.Node): boolean => {
-		for (let at = node.parent; at; at = at.parent) {
-			if (ts.isFunctionLike(at)) return true;
-			// Instance fields are initialized by the constructor, at run time.
-			if (ts.isPropertyDeclaration(at) && !at.modifiers?.some((modifier) => modifier.kind === ts.SyntaxKind.StaticKeyword)) return true;
-		}
-		return false;
-	};
-	const visit = (node: ts.Node) => {
-		const isRegExp =
-			node.kind === ts.SyntaxKind.RegularExpressionLiteral ||
-			((ts.isNewExpression(node) || ts.isCallExpression(node)) && ts.isIdentifier(node.expression) && node.expression.text === "RegExp");
-		if (isRegExp && !runsLater(node)) {
-			const { line } = source.getLineAndCharacterOfPosition(node.getStart());
-			found.push(`${path.relative(projectRoot, file)}:${line + 1}: ${node.getText().slice(0, 60)}`);
-		}
-		ts.forEachChild(node, visit);
-	};
-	visit(source);
-	return found;
+// Whether a node runs later than the module's evaluation (inside a function, or an instance
+// field's initializer, which the constructor runs).
+function runsLater(node: ts.Node): boolean {
+	for (let at = node.parent; at; at = at.parent) {
+		if (ts.isFunctionLike(at)) return true;
+		if (ts.isPropertyDeclaration(at) && !at.modifiers?.some((modifier) => modifier.kind === ts.SyntaxKind.StaticKeyword)) return true;
+	}
+	return false;
+}
+
+/** A RegExp literal or RegExp construction that runs when the module is evaluated (preloaded). */
+function topLevelRegExp(node: ts.Node): string | undefined {
+	const isRegExp =
+		node.kind === ts.SyntaxKind.RegularExpressionLiteral ||
+		((ts.isNewExpression(node) || ts.isCallExpression(node)) && ts.isIdentifier(node.expression) && node.expression.text === "RegExp");
+	return isRegExp && !runsLater(node) ? node.getText().slice(0, 60) : undefined;
 }
 
 test("no firmware module makes a RegExp at its top level", () => {
-	const files = new Set<string>();
-	for (const manifest of ["manifest.json", "profiles/esp8266/manifest.json"])
-		for (const [, source] of resolveManifest(path.join(projectRoot, manifest), "lin").modules) if (source.kind === "file") files.add(source.file);
-	assert.ok(files.size > 40, "the firmware modules are found");
-	assert.deepEqual([...files].flatMap(topLevelRegExps), []);
+	const files = firmwareSources();
+	assert.ok(files.length > 40, "the firmware modules are found");
+	assert.deepEqual(files.flatMap((file) => findInSource(file, topLevelRegExp)), []);
 });
 
 test("the character tests that replace RegExps accept and refuse what the RegExps did", async () => {
