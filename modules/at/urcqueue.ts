@@ -61,6 +61,13 @@ export class UrcQueue implements UrcOutput {
 		if (data) this.scheduleDrain();
 	}
 
+	// The drain is running now (or nothing is left to drain): the timer waits unscheduled.
+	private cancelDrain() {
+		if (!this.#drainPending) return;
+		this.#drainPending = false;
+		Timer.schedule(this.#drainer!);
+	}
+
 	private scheduleDrain() {
 		if (this.#drainPending) return;
 		this.#drainPending = true;
@@ -78,10 +85,7 @@ export class UrcQueue implements UrcOutput {
 
 	/** The transport has room again (or data URCs wait for their timer). */
 	drain(): void {
-		if (this.#drainPending) {
-			this.#drainPending = false;
-			Timer.schedule(this.#drainer!);
-		}
+		this.cancelDrain();
 		while (this.#entries.length) {
 			const entry = this.#entries[0];
 			if ("action" in entry) {
@@ -115,10 +119,7 @@ export class UrcQueue implements UrcOutput {
 
 	/** A restart: nothing waiting is printed. */
 	clear(): void {
-		if (this.#drainPending) {
-			this.#drainPending = false;
-			Timer.schedule(this.#drainer!);
-		}
+		this.cancelDrain();
 		this.#entries = [];
 		this.#waiting = 0;
 		this.#resumes = [];
