@@ -1,8 +1,9 @@
 // The small JSON API on the server's port: GET /api/status tells what the device is doing,
 // POST /api/echo answers a body with what was received (libwebsockets' http_server_post example:
 // {"status": "success", "message": "Received your request."}).
-import type { HttpRequest } from "ws/http";
+import { bodyFraming, type HttpRequest } from "ws/http";
 import { isValidUtf8 } from "ws/utf8";
+import { JsonScan, scanJson } from "wsserver/jsonscan";
 import { HeapMonitor } from "wsserver/memory";
 import { fixedAnswer, type HttpAnswer, type HttpExchange, type HttpRoute, type ServerView } from "wsserver/route";
 
@@ -16,13 +17,11 @@ export interface ApiOptions {
 }
 
 /**
- * Deepest JSON nesting accepted from a peer. XS's JSON.parse and JSON.stringify recurse on the
- * VM's stack, and running out of it aborts the VM (no exception to catch): one small request
- * would stop the board. Measured on lin (384 slots, SDK 8.2.3): a level costs about 1 slot for an
- * array and 2 (parse) or 4 (stringify) for an object, and this route's path leaves about 205
- * slots: JSON.parse survived 204 arrays or 102 objects, the echo's JSON.stringify 53 objects.
- * ESP8266 has 256 slots, 128 fewer, so about 77 are left there; 10 levels, echoed inside the
- * answer, take at most 44.
+ * Deepest JSON nesting accepted from a peer (at most 30). The echo checks JSON with a scanner that
+ * keeps one bit per level and echoes it as it came, so no depth costs this board anything; the
+ * limit is for whoever parses the answer: XS's JSON.parse recurses on the VM's stack, and running
+ * out of it aborts the VM with no exception to catch (measured on lin, SDK 8.2.3: about 1 slot a
+ * level for an array and 2 for an object; an ESP8266 has 256 slots of stack in all).
  */
 export const maxJsonDepth = 10;
 
@@ -34,33 +33,14 @@ export function apiRoutes(options: ApiOptions): HttpRoute[] {
 const Quote = 0x22;
 const Backslash = 0x5c;
 
-/** Whether JSON text nests arrays and objects deeper than `limit` (RFC 8259 §9 lets a parser
- *  limit the depth). Counted on the bytes before any parsing, strings skipped; malformed text is
- *  left to JSON.parse, which stops no deeper than this scan went. */
-export function nestsDeeperThan(bytes: Uint8Array, limit: number): boolean {
-	let depth = 0;
-	const length = bytes.length;
-	for (let i = 0; i < length; i++) {
-		const byte = bytes[i];
-		if (byte === Quote) {
-			for (i++; i < length; i++) {
-				const inner = bytes[i];
-				if (inner === Backslash) i++;
-				else if (inner === Quote) break;
-			}
-		} else if (byte === 0x5b || byte === 0x7b) {
-			if (++depth > limit) return true;
-		} else if ((byte === 0x5d || byte === 0x7d) && depth > 0) depth--;
-	}
-	return false;
-}
-
 // Shared by every route that answers only GET (and so HEAD).
 const getOnly = Object.freeze(["GET"]);
 const postOnly = Object.freeze(["POST"]);
 
+const jsonHeaders: Array<[string, string]> = [["Content-Type", "application/json"], ["Cache-Control", "no-store"]];
+
 function json(status: number, value: unknown): HttpAnswer {
-	return { status, headers: [["Content-Type", "application/json"], ["Cache-Control", "no-store"]], body: JSON.stringify(value) + "\n" };
+	return { status, headers: jsonHeaders, body: JSON.stringify(value) + "\n" };
 }
 
 /** GET /api/status: what the device is doing, its heap, and the configured limits. */
@@ -122,57 +102,122 @@ export class EchoRoute implements HttpRoute {
 
 	start(request: HttpRequest): HttpExchange {
 		const maxDepth = this.maxDepth;
-		// The server keeps the body under its limit; the pieces are joined once, at the end.
-		const pieces: Uint8Array[] = [];
+		// The body is kept once: in one buffer of its Content-Length (made at its first byte, so
+		// no length the server refuses is ever allocated) or, chunked, in pieces joined at the end.
+		const framing = bodyFraming(request);
+		const declared = framing.kind === "length" ? framing.length : -1;
+		let whole: Uint8Array | undefined;
+		let pieces: Uint8Array[] | undefined;
 		let length = 0;
 		return {
 			body(piece: Uint8Array) {
-				pieces.push(piece.slice());
+				if (declared >= 0) (whole ??= new Uint8Array(declared)).set(piece, length);
+				else (pieces ??= []).push(piece.slice());
 				length += piece.length;
 			},
 			end() {
-				const bytes = new Uint8Array(length);
-				let offset = 0;
-				for (const piece of pieces) {
-					bytes.set(piece, offset);
-					offset += piece.length;
-				}
-				pieces.length = 0;
-				const contentType = request.headers.get("Content-Type") ?? null;
-				const mediaType = (contentType ?? "").split(";")[0].trim().toLowerCase();
-				const text = isValidUtf8(bytes) ? String.fromArrayBuffer(bytes.buffer) : undefined;
-				let bodyEncoding: string;
-				let body: unknown;
-				if (isJson(mediaType)) {
-					if (nestsDeeperThan(bytes, maxDepth)) return json(400, { status: "error", message: `The JSON is nested deeper than ${maxDepth} levels.` });
-					try {
-						if (text === undefined) throw new SyntaxError("not UTF-8");
-						body = JSON.parse(text);
-					} catch {
-						return json(400, { status: "error", message: "The body is not valid JSON." });
-					}
-					bodyEncoding = "json";
-				} else if (text !== undefined && isText(mediaType)) {
-					bodyEncoding = "text";
-					body = text;
-				} else {
-					bodyEncoding = "base64";
-					body = bytes.toBase64();
-				}
-				return json(200, {
-					status: "success",
-					message: "Received your request.",
-					method: request.method,
-					contentType,
-					transferEncoding: request.headers.get("Transfer-Encoding") ?? null,
-					length,
-					bodyEncoding,
-					body,
-				});
+				const bytes = whole ?? joinPieces(pieces, length);
+				whole = pieces = undefined;
+				return echoAnswer(request, bytes, maxDepth);
 			},
 		};
 	}
 }
+
+function joinPieces(pieces: Uint8Array[] | undefined, length: number): Uint8Array {
+	const bytes = new Uint8Array(length);
+	let offset = 0;
+	if (pieces)
+		for (const piece of pieces) {
+			bytes.set(piece, offset);
+			offset += piece.length;
+		}
+	return bytes;
+}
+
+// The answer to a body, made as one buffer: the fields, then the body as it came (JSON, checked
+// but never parsed), escaped (text) or in base64, so that at most the body and its answer are
+// held at once (on an ESP8266 a 1 KB body is a large part of the heap).
+function echoAnswer(request: HttpRequest, bytes: Uint8Array, maxDepth: number): HttpAnswer {
+	const contentType = request.headers.get("Content-Type") ?? null;
+	const mediaType = (contentType ?? "").split(";")[0].trim().toLowerCase();
+	const utf8 = isValidUtf8(bytes);
+	let bodyEncoding: string;
+	let escapedLength = 0;
+	if (isJson(mediaType)) {
+		const scan = utf8 ? scanJson(bytes, maxDepth) : JsonScan.Invalid;
+		if (scan === JsonScan.TooDeep) return json(400, { status: "error", message: `The JSON is nested deeper than ${maxDepth} levels.` });
+		if (scan === JsonScan.Invalid) return json(400, { status: "error", message: "The body is not valid JSON." });
+		bodyEncoding = "json";
+	} else {
+		if (utf8 && isText(mediaType)) escapedLength = jsonStringLength(bytes);
+		// Text whose escapes would more than double it (control characters) goes as base64, which
+		// bounds the answer at about 4/3 of the body.
+		bodyEncoding = escapedLength && escapedLength <= 2 * bytes.length + 2 ? "text" : "base64";
+	}
+	const fields = JSON.stringify({
+		status: "success",
+		message: "Received your request.",
+		method: request.method,
+		contentType,
+		transferEncoding: request.headers.get("Transfer-Encoding") ?? null,
+		length: bytes.length,
+		bodyEncoding,
+	});
+	const head = new Uint8Array(ArrayBuffer.fromString(fields.slice(0, -1) + ',"body":'));
+	const base64 = bodyEncoding === "base64" ? bytes.toBase64() : "";
+	const bodyLength = bodyEncoding === "json" ? bytes.length : bodyEncoding === "text" ? escapedLength : base64.length + 2;
+	const answer = new Uint8Array(head.length + bodyLength + 2);
+	answer.set(head);
+	let at = head.length;
+	if (bodyEncoding === "json") answer.set(bytes, at);
+	else if (bodyEncoding === "text") writeJsonString(bytes, answer, at);
+	else {
+		answer[at++] = Quote;
+		for (let i = 0; i < base64.length; i++) answer[at++] = base64.charCodeAt(i);
+		answer[at] = Quote;
+	}
+	answer[answer.length - 2] = 0x7d; // }
+	answer[answer.length - 1] = 0x0a;
+	return { status: 200, headers: jsonHeaders, body: answer };
+}
+
+// JSON.stringify's escapes (ECMA-262 QuoteJSONString) on UTF-8 bytes: the short forms, \u00XX for
+// other control characters; every other byte as it is.
+const shortEscapes: Record<number, number> = { 0x08: 0x62, 0x09: 0x74, 0x0a: 0x6e, 0x0c: 0x66, 0x0d: 0x72, [Quote]: Quote, [Backslash]: Backslash };
+
+// The length of the bytes as a JSON string, quotes included.
+function jsonStringLength(bytes: Uint8Array): number {
+	let length = 2;
+	for (let i = 0; i < bytes.length; i++) {
+		const byte = bytes[i];
+		length += byte >= 0x20 && byte !== Quote && byte !== Backslash ? 1 : byte in shortEscapes ? 2 : 6;
+	}
+	return length;
+}
+
+function writeJsonString(bytes: Uint8Array, out: Uint8Array, at: number): void {
+	out[at++] = Quote;
+	for (let i = 0; i < bytes.length; i++) {
+		const byte = bytes[i];
+		if (byte >= 0x20 && byte !== Quote && byte !== Backslash) out[at++] = byte;
+		else {
+			out[at++] = Backslash;
+			const short = shortEscapes[byte];
+			if (short) out[at++] = short;
+			else {
+				out[at++] = 0x75; // u
+				out[at++] = 0x30;
+				out[at++] = 0x30;
+				out[at++] = hexDigits.charCodeAt(byte >> 4);
+				out[at++] = hexDigits.charCodeAt(byte & 15);
+			}
+		}
+	}
+	out[at] = Quote;
+}
+
+const hexDigits = "0123456789abcdef";
 
 export function echoRoute(path = "/api/echo"): HttpRoute {
 	return new EchoRoute(path);

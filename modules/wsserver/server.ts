@@ -515,18 +515,38 @@ export class Client {
 			if (!http.headSince) http.headSince = Date.now();
 			http.headBytes = true;
 		}
-		const bytes = new Uint8Array(this.#socket.read(count) as ArrayBuffer);
-		if (this.#closeAfterFlush && !http.exchange) return; // answered for the last time: the rest is ignored
-		const input = http.input ? concatBytes(http.input, bytes) : bytes;
-		// Pipelined requests wait while an answer goes out; a peer that keeps sending without
-		// reading the answers is dropped before it exhausts memory. (A body being read is taken
-		// as it comes and kept by nobody but the route.)
-		if (!http.exchange && input.length > this.#server.connectionLimits.maxHead + this.#server.connectionLimits.maxBody) {
-			this.drop();
-			return;
+		// Into the server's one read buffer, a piece at a time, as a WebSocket's bytes are: a body
+		// goes to its route as views (the route copies what it keeps), and what is still unparsed
+		// after a piece (a head in parts, a pipelined request behind an answer) is copied.
+		const server = this.#server;
+		const limits = server.connectionLimits;
+		while (count > 0) {
+			const size = count < server.readBuffer.length ? count : server.readBuffer.length;
+			const bytes = server.readView(size);
+			this.#socket.read(bytes);
+			count -= size;
+			if (this.#closeAfterFlush && !http.exchange) continue; // answered for the last time: the rest is ignored
+			const input = http.input ? concatBytes(http.input, bytes) : bytes;
+			// Pipelined requests wait while an answer goes out; a peer that keeps sending without
+			// reading the answers is dropped before it exhausts memory. (A body being read is
+			// taken as it comes and kept by nobody but the route.)
+			if (!http.exchange && input.length > limits.maxHead + limits.maxBody) {
+				this.drop();
+				return;
+			}
+			http.input = input;
+			this.serve();
+			const next = this.#phase;
+			if (next !== Phase.Request) {
+				// Upgraded (the core copied what followed the head), refused, or gone.
+				if (!count || next === Phase.Closed) return;
+				if (next === Phase.WebSocket) this.readFrames(count);
+				else this.receive(count);
+				return;
+			}
+			const left = http.input;
+			if (left && left.buffer === server.readStorage) http.input = left.slice();
 		}
-		http.input = input;
-		this.serve();
 	}
 
 	// Reads requests from #input, one at a time: the next is parsed only once the answer to the

@@ -134,6 +134,38 @@ describe("POST /api/echo", () => {
 		assert.deepEqual([json.contentType, json.bodyEncoding, json.body], [null, "base64", invalid.toString("base64")]);
 	});
 
+	test("JSON comes back as it was sent, never parsed: an array of 480 numbers, spacing kept", async () => {
+		// Parsed, this would be 480 values in the heap; the echo checks the text and copies it.
+		const text = `[ ${Array.from({ length: 480 }, (_, i) => i % 10).join(",")} ]`;
+		assert.ok(Buffer.byteLength(text) <= maxBody);
+		const response = await fetch(`${base}/api/echo`, { method: "POST", body: text, headers: { "Content-Type": "application/json" } });
+		const raw = await response.text();
+		assert.equal(response.status, 200);
+		assert.ok(raw.endsWith(`"body":${text}}\n`), raw.slice(-80));
+		assert.deepEqual(JSON.parse(raw).body, JSON.parse(text));
+	});
+
+	test("JSON that is malformed, not UTF-8, or nested deeper than 10 levels gets 400", async () => {
+		for (const bad of ["[1,]", "{\"a\" 1}", "01", "", "[1] [2]", '"\\x"']) {
+			const { status: code, json } = await echo(bad, { "Content-Type": "application/json" });
+			assert.deepEqual([code, json.message], [400, "The body is not valid JSON."], bad);
+		}
+		const notUtf8 = await echo(Buffer.from([0x22, 0xff, 0x22]), { "Content-Type": "application/json" });
+		assert.equal(notUtf8.status, 400);
+		assert.equal((await echo("[".repeat(10) + "]".repeat(10), { "Content-Type": "application/json" })).status, 200);
+		const deep = await echo("[".repeat(11) + "]".repeat(11), { "Content-Type": "application/json" });
+		assert.deepEqual([deep.status, deep.json.message], [400, "The JSON is nested deeper than 10 levels."]);
+	});
+
+	test("text is escaped as JSON.stringify does; text mostly of control characters goes as base64", async () => {
+		const text = 'quote " backslash \\ tab \t newline \n bell \u0007 del \u007f é';
+		const { json } = await echo(text, { "Content-Type": "text/plain" });
+		assert.deepEqual([json.bodyEncoding, json.body], ["text", text]);
+		const controls = "\u0001\u0002\u0003\u0004";
+		const binaryish = await echo(controls, { "Content-Type": "text/plain" });
+		assert.deepEqual([binaryish.json.bodyEncoding, Buffer.from(binaryish.json.body, "base64").toString()], ["base64", controls]);
+	});
+
 	test("an empty body is echoed as empty", async () => {
 		const { json } = await echo("", { "Content-Type": "text/plain" });
 		assert.deepEqual([json.length, json.body], [0, ""]);
