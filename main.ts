@@ -32,6 +32,7 @@ function startEchoServer(): WebSocketServer {
 		headTimeout: number("wsHeadTimeout", 3000),
 		writeTimeout: number("wsWriteTimeout", 10_000),
 		maxBody: number("wsMaxBody", 4096),
+		readBuffer: config.wsReadBuffer === undefined ? undefined : number("wsReadBuffer", 1536),
 		memoryBudget: config.wsMemoryBudget === undefined ? undefined : number("wsMemoryBudget", 49152),
 		greeting: String(config.wsGreeting ?? ""),
 		routes: [consoleRoute("/"), ...apiRoutes({ version: String(config.version ?? ""), profile: String(config.profile ?? "") })],

@@ -5,7 +5,7 @@
 import Listener from "embedded:io/socket/listener";
 import TCP from "embedded:io/socket/tcp";
 import Timer from "timer";
-import { HeadReader, HttpError, bodyFraming, concatBytes, encodeResponse, keepsAlive, parseRequest, type HttpRequest } from "ws/http";
+import { HeadReader, HttpError, bodyFraming, concatBytes, encodeResponse, keepsAlive, parseRequest, type BodyFraming, type HttpRequest } from "ws/http";
 import { CloseCode } from "ws/close";
 import { State, protocolSettings, type Payload, type ProtocolEvent, type ProtocolHandler, type ProtocolSettings } from "ws/protocol";
 import { ServerProtocol } from "ws/server";
@@ -155,6 +155,8 @@ interface Exchange {
 	exchange: HttpExchange;
 	reader: BodyReader;
 	keepAlive: boolean;
+	/** What it holds of the memory budget, from its head to its answer. */
+	reserved: number;
 }
 
 /** What a connection holds while it speaks plain HTTP (and lingers after a refusal): one object,
@@ -165,6 +167,8 @@ class HttpState {
 	// flash is queued piece by piece as the socket takes it, never copied whole).
 	input: Uint8Array | undefined = undefined;
 	exchange: Exchange | undefined = undefined;
+	// A request whose body and answer wait for room in the memory budget (its bytes stay unread).
+	parked: HttpRequest | undefined = undefined;
 	outgoing: Uint8Array[] = [];
 	// Made at the first byte of a request head.
 	reader: HeadReader | undefined = undefined;
@@ -317,14 +321,29 @@ export class Client {
 		this.#waitingForMemory = false;
 		const count = this.#unread;
 		this.#unread = 0;
-		if (count && this.#phase === Phase.WebSocket) this.readFrames(count);
+		const phase = this.#phase;
+		if (phase === Phase.WebSocket) {
+			if (count) this.readFrames(count);
+			return;
+		}
+		if (phase !== Phase.Request) return;
+		const http = this.#http!;
+		const parked = http.parked;
+		if (parked) {
+			http.parked = undefined;
+			this.route(parked);
+			if (this.#phase === Phase.Request && http.input && !this.#waitingForMemory) this.serve();
+			const left = http.input;
+			if (left && left.buffer === this.#server.readStorage) http.input = left.slice();
+		}
+		if (count && !this.#waitingForMemory) this.receive(count);
 	}
 
 	/** Whether this connection waits for a request head: fresh, part of a head in, or idle
 	 *  between requests (nothing being read as a body, nothing being written). */
 	get pending(): boolean {
 		const http = this.#http;
-		return this.#phase === Phase.Request && !http!.exchange && !http!.outgoing.length && this.#queue.queued === 0 && !this.#closeAfterFlush;
+		return this.#phase === Phase.Request && !http!.exchange && !http!.parked && !http!.outgoing.length && this.#queue.queued === 0 && !this.#closeAfterFlush;
 	}
 
 	/** How readily this connection makes room for a new one (Tier; None: not at all). */
@@ -358,7 +377,7 @@ export class Client {
 		const http = this.#http!;
 		http.lingerSince = Date.now();
 		http.input = undefined;
-		http.exchange = undefined;
+		this.endExchange(http);
 		// RFC 9110 §10.2.3: how long to wait before trying again. (After whatever of an earlier
 		// answer is still queued.)
 		const headers: Array<[string, string]> = status === 503 ? [["Retry-After", "1"]] : [];
@@ -442,6 +461,11 @@ export class Client {
 			}
 			return;
 		}
+		// A request that waited that long for memory is told to come back.
+		if (http.parked) {
+			if (now - http.requestSince >= limits.handshakeTimeout) this.refuse(503, "no memory for this request now, try again\n");
+			return;
+		}
 		// A body too slow to arrive, or an answer the peer does not take.
 		if (now - http.requestSince >= limits.handshakeTimeout) {
 			if (http.exchange && !http.outgoing.length && this.#queue.queued === 0) this.refuse(408, "the request did not come in time\n");
@@ -469,10 +493,7 @@ export class Client {
 			if (budget.held > server.readableBelow) {
 				if (!protocol.assembling) {
 					this.#unread = count;
-					if (!this.#waitingForMemory) {
-						this.#waitingForMemory = true;
-						server.waitingForMemory.push(this);
-					}
+					this.waitForMemory();
 					break;
 				}
 				const left = protocol.bytesToFrameEnd;
@@ -521,6 +542,11 @@ export class Client {
 		const server = this.#server;
 		const limits = server.connectionLimits;
 		while (count > 0) {
+			// A request parked for the memory budget: the rest stays in the socket.
+			if (this.#waitingForMemory) {
+				this.#unread = count;
+				return;
+			}
 			const size = count < server.readBuffer.length ? count : server.readBuffer.length;
 			const bytes = server.readView(size);
 			this.#socket.read(bytes);
@@ -559,7 +585,7 @@ export class Client {
 		try {
 			// A body is read as it comes; the next request is parsed once the answer to this one is
 			// queued.
-			while (this.#phase === Phase.Request && http.input && (http.exchange || (!http.outgoing.length && !this.#closeAfterFlush))) {
+			while (this.#phase === Phase.Request && http.input && !http.parked && (http.exchange || (!http.outgoing.length && !this.#closeAfterFlush))) {
 				const bytes = http.input;
 				http.input = undefined;
 				if (http.exchange) {
@@ -596,19 +622,37 @@ export class Client {
 		// Anything else is plain HTTP; an Upgrade to another protocol (h2c, RFC 9113 §3.1 no
 		// longer defines it) is ignored, as RFC 9110 §7.8 allows, and answered in HTTP/1.1.
 		const keepAlive = keepsAlive(request);
+		const maxBody = server.connectionLimits.maxBody;
+		let framing: BodyFraming;
 		let reader: BodyReader;
 		try {
-			reader = new BodyReader(bodyFraming(request), this.#server.connectionLimits.maxBody);
+			framing = bodyFraming(request);
+			reader = new BodyReader(framing, maxBody);
 		} catch (error) {
 			if (!(error instanceof HttpError)) throw error;
 			// The body cannot be delimited: nothing after this head can be trusted.
 			this.respond({ status: error.status, body: error.message + "\n" }, false);
 			return;
 		}
+		// A request with a body holds room for the body and an answer of up to twice it (the echo
+		// route's) from its head to its answer. While the budget has none, it waits with its bytes
+		// unread, as a WebSocket message does (one at least always goes: the budget is empty).
+		const size = reader.tooLarge ? 0 : framing.kind === "length" ? framing.length : maxBody;
+		const reserved = size && 3 * size + 256;
+		const http = this.#http!;
+		if (reserved) {
+			const budget = server.budget;
+			if (!budget.fits(reserved) && budget.held > 0) {
+				http.parked = request;
+				http.requestSince = Date.now();
+				this.waitForMemory();
+				return;
+			}
+			budget.take(reserved);
+		}
 		const found = findRoute(server.routes, request.method, path);
 		const exchange = "start" in found ? found.start(request, server) : fixedAnswer(found);
-		const http = this.#http!;
-		const current: Exchange = { request, exchange, reader, keepAlive };
+		const current: Exchange = { request, exchange, reader, keepAlive, reserved };
 		http.requestSince = Date.now();
 		http.exchange = current;
 		const input = http.input;
@@ -623,7 +667,7 @@ export class Client {
 			used = reader.receive(bytes, (piece) => exchange.body?.(piece));
 		} catch (error) {
 			if (!(error instanceof HttpError)) throw error;
-			this.#http!.exchange = undefined;
+			this.endExchange(this.#http!);
 			this.respond({ status: error.status, body: error.message + "\n" }, false);
 			return;
 		}
@@ -637,9 +681,29 @@ export class Client {
 			return;
 		}
 		if (!reader.done) return;
-		this.#http!.exchange = undefined;
+		const http = this.#http!;
+		// The room it held goes back once its answer is queued (the queue counts those bytes).
+		http.exchange = undefined;
 		const answer = exchange.end();
 		this.respond(answer, current.keepAlive, current.request);
+		if (current.reserved) this.#server.budget.give(current.reserved);
+	}
+
+	// The request being answered ends without an answer of its own (refused, failed, gone).
+	private endExchange(http: HttpState) {
+		const current = http.exchange;
+		http.exchange = undefined;
+		http.parked = undefined;
+		if (current?.reserved) this.#server.budget.give(current.reserved);
+	}
+
+	// Stops reading until the memory budget has room (the server resumes it, first come first).
+	private waitForMemory() {
+		if (this.#waitingForMemory) return;
+		this.#waitingForMemory = true;
+		const server = this.#server;
+		server.waitingForMemory.push(this);
+		server.budget.whenRoom(server.resume);
 	}
 
 	private upgrade(request: HttpRequest, path: string) {
@@ -798,7 +862,7 @@ export class Client {
 		if (http) {
 			http.outgoing = [];
 			http.input = undefined;
-			http.exchange = undefined;
+			this.endExchange(http);
 			http.reader = undefined;
 		}
 		this.#socket.close();
@@ -829,6 +893,8 @@ export class WebSocketServer implements ServerView {
 	readonly readableBelow: number;
 	/** Connections whose bytes wait in their sockets for room in the budget, first come first. */
 	readonly waitingForMemory: Client[] = [];
+	/** What the budget calls once room comes back (from anywhere that shares it). */
+	readonly resume = () => this.resumeWaiting();
 	#resuming = false;
 	// The last view of the read buffer's first n bytes (socket.read(view) reads exactly a view's
 	// length): a stream of same-sized messages reads without allocating.
@@ -989,8 +1055,11 @@ export class WebSocketServer implements ServerView {
 		if (this.#resuming) return;
 		this.#resuming = true;
 		try {
+			// Each once: one that finds no room after all waits again, at the end.
 			const waiting = this.waitingForMemory;
-			while (waiting.length && this.budget.held <= this.readableBelow) waiting.shift()!.resumeReading();
+			for (let count = waiting.length; count > 0 && waiting.length && this.budget.held <= this.readableBelow; count--) waiting.shift()!.resumeReading();
+			// The rest go on waiting for the next bytes that come back.
+			if (waiting.length) this.budget.whenRoom(this.resume);
 		} finally {
 			this.#resuming = false;
 		}

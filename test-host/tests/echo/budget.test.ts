@@ -106,7 +106,7 @@ describe("the memory budget of WebSocket data", () => {
 		await until(async () => (await status()).websocket.budget.held === 0, "the budget is back to 0");
 	});
 
-	test("while a large message is on its way in, others wait, a new client gets 503, and nothing is lost", async () => {
+	test("while a large message is on its way in, others wait (WebSocket bytes and a POST), a new client gets 503, and nothing is lost", async () => {
 		const other = await open();
 		const slow = await RawConnection.connect(target.host, target.port);
 		try {
@@ -129,11 +129,20 @@ describe("the memory budget of WebSocket data", () => {
 			// A new client is refused with an answer, not reset.
 			await assert.rejects(open(), /upgrade answered 503/);
 
-			// The rest of the large message comes: it is echoed, then the waiting one.
+			// A POST whose body and answer do not fit waits too, its body unread; a GET is answered.
+			const body = crypto.randomBytes(1500).toString("hex").slice(0, 1500);
+			const posted = fetch(`http://${target.host}:${target.port}/api/echo`, { method: "POST", body, headers: { "Content-Type": "text/plain" } }).then(async (response) => ({ status: response.status, json: (await response.json()) as any }));
+			await until(async () => (await status()).websocket.budget.waiting === 2, "the POST waits for room");
+			const answeredEarly = await Promise.race([posted.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 300))]);
+			assert.equal(answeredEarly, false, "no answer while the budget has no room");
+
+			// The rest of the large message comes: it is echoed, then the waiting ones go on.
 			await slow.write(bytes.subarray(split));
 			const echo = await slow.waitForFrame((event) => event.type === "message");
 			assert.ok(echo.type === "message" && echo.data.equals(payload), "the large message echoed whole");
 			assert.equal(String((await echoed)[0]), "waits its turn");
+			const answer = await posted;
+			assert.deepEqual([answer.status, answer.json.length, answer.json.body], [200, 1500, body]);
 			await until(async () => (await status()).websocket.budget.held === 0, "the budget is back to 0");
 			const fresh = await open();
 			await close(fresh);
