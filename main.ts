@@ -14,6 +14,7 @@ import { apiRoutes } from "wsserver/api";
 import { consoleRoute } from "wsserver/page";
 import { echo } from "wsserver/echo";
 import { WebSocketServer } from "wsserver/server";
+import type { MemoryBudget } from "ws/budget";
 
 const number = (name: string, fallback: number) => numberSetting(config, name, fallback);
 const flag = (name: string, fallback: boolean) => flagSetting(config, name, fallback);
@@ -40,8 +41,11 @@ function startEchoServer(): WebSocketServer {
 	});
 }
 
-function startAtConsole() {
+// The server's memory budget is the AT bridge's too: a link's data and the server's never fill
+// the heap together.
+function startAtConsole(budget: MemoryBudget | undefined) {
 	startAtBridge({
+		budget,
 		uart: {
 			device: config.atDevice as string | undefined,
 			port: config.atPort === undefined ? undefined : number("atPort", 1),
@@ -63,7 +67,7 @@ function startAtConsole() {
 				sysmfgCommands({ store }),
 				wifiCommands(boardNetwork(urc)),
 				sntpCommands(boardClock(urc)),
-				websocketCommands({ store, urc, links: number("atLinks", 3), log: (message) => trace(message + "\n") }),
+				websocketCommands({ store, urc, budget, links: number("atLinks", 3), log: (message) => trace(message + "\n") }),
 			];
 		},
 	});
@@ -72,8 +76,9 @@ function startAtConsole() {
 export default function main() {
 	// role "server": the echo server; "client": the echo client of wsclient/app (clientUrl...);
 	// "socketio": the Socket.IO client of socketio/app (clientUrl, socketio...).
+	let server: WebSocketServer | undefined;
 	if (config.role === "client") startEchoClient(config);
 	else if (config.role === "socketio") startSocketIOClient(config);
-	else startEchoServer();
-	if (flag("at", true)) startAtConsole();
+	else server = startEchoServer();
+	if (flag("at", true)) startAtConsole(server?.budget);
 }

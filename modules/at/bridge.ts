@@ -8,6 +8,7 @@ import { UartTransport, type UartOptions } from "at/uart";
 import { UrcQueue, type UrcQueueOptions } from "at/urcqueue";
 import type { UrcOutput } from "at/websocket";
 import type { Output } from "at/writer";
+import type { MemoryBudget } from "ws/budget";
 
 export interface AtBridgeOptions {
 	uart: Omit<UartOptions, "onReceive" | "onOverflow" | "onDrain">;
@@ -16,6 +17,9 @@ export interface AtBridgeOptions {
 	tables?: (urc: UrcOutput) => CommandTable[];
 	/** Most `+WS_DATA` bytes held while the UART is behind (default 32 KiB); more is lost. */
 	maxPendingData?: number;
+	/** The app's memory budget (ws/budget), shared with the server: `+WS_DATA` and output
+	 *  waiting for the UART count against it (the links' tables take it too). */
+	budget?: MemoryBudget;
 }
 
 // The UART's queue holds URCs up to this much; the rest is kept for command answers, which are
@@ -41,6 +45,7 @@ export class AtBridge implements AtEngineOptions, UrcQueueOptions, UartOptions {
 	readonly port?: number;
 	readonly receive?: number;
 	readonly transmit?: number;
+	readonly budget?: MemoryBudget;
 	#lost = 0;
 
 	constructor(options: AtBridgeOptions) {
@@ -50,6 +55,7 @@ export class AtBridge implements AtEngineOptions, UrcQueueOptions, UartOptions {
 		this.port = uart.port;
 		this.receive = uart.receive;
 		this.transmit = uart.transmit;
+		this.budget = options.budget;
 		if (uart.maxQueue !== undefined) this.maxQueue = uart.maxQueue;
 		this.limit = options.maxPendingData ?? 32 * 1024;
 		this.urc = new UrcQueue(this);

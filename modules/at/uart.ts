@@ -3,6 +3,7 @@
 // ArrayBuffer per grant, never larger than the port takes at once (1024 bytes on lin).
 import Serial from "embedded:io/serial";
 import { WriteQueue } from "ws/writequeue";
+import type { MemoryBudget } from "ws/budget";
 
 export interface UartOptions {
 	/** lin and the host runtime: the device path ("stdio" on the host runtime: the terminal). */
@@ -14,6 +15,8 @@ export interface UartOptions {
 	baud: number;
 	/** Most output bytes waiting for the port (default 16 KiB). */
 	maxQueue?: number;
+	/** The app's memory budget: output waiting for the port counts against it. */
+	budget?: MemoryBudget;
 	/** The bytes the host sent (a fresh buffer each time: it may be kept). */
 	onReceive(bytes: Uint8Array): void;
 	/** Output was refused because the queue was full: those bytes are lost. */
@@ -34,7 +37,7 @@ export class UartTransport {
 
 	constructor(options: UartOptions) {
 		this.#options = options;
-		this.#queue = new WriteQueue(options.maxQueue ?? defaultMaxQueue, maxWrite);
+		this.#queue = new WriteQueue(options.maxQueue ?? defaultMaxQueue, maxWrite, false, options.budget);
 		const transport = this;
 		// Only the keys the configuration gives are passed: a device path where the platform's
 		// manifest config names one (lin), a port and pins where it names those (the chips).

@@ -7,6 +7,7 @@
 // `+WS_DATA` is written from a timer of its own, never from inside the socket callback that
 // received the data: the chain from a link's socket through the WebSocket core to the UART is
 // deeper than the ESP8266's XS stack (256 slots) allows.
+import type { MemoryBudget } from "ws/budget";
 import type { UrcOutput } from "at/websocket";
 import type { Output } from "at/writer";
 import Timer from "timer";
@@ -20,6 +21,8 @@ export interface UrcQueueOptions {
 	limit: number;
 	/** `+WS_DATA` refused because the queue is full: those bytes are lost. */
 	onLost?(bytes: number): void;
+	/** The app's memory budget: `+WS_DATA` waiting here counts against it. */
+	budget?: MemoryBudget;
 }
 
 type Entry = { parts: Output[]; size: number; data: boolean } | { action: () => void };
@@ -56,6 +59,7 @@ export class UrcQueue implements UrcOutput {
 				return;
 			}
 			this.#waiting += size;
+			this.#options.budget?.take(size);
 		}
 		this.#entries.push({ parts, size, data });
 		if (data) this.scheduleDrain();
@@ -96,7 +100,10 @@ export class UrcQueue implements UrcOutput {
 			// A control URC never waits behind the limit for long: it goes when the UART has room.
 			if (entry.size > this.#options.room()) break;
 			this.#entries.shift();
-			if (entry.data) this.#waiting -= entry.size;
+			if (entry.data) {
+				this.#waiting -= entry.size;
+				this.#options.budget?.give(entry.size);
+			}
 			this.#options.writeUrc(entry.parts);
 		}
 		this.resumeIfRoom();
@@ -121,6 +128,7 @@ export class UrcQueue implements UrcOutput {
 	clear(): void {
 		this.cancelDrain();
 		this.#entries = [];
+		this.#options.budget?.give(this.#waiting);
 		this.#waiting = 0;
 		this.#resumes = [];
 	}

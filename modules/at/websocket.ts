@@ -4,6 +4,7 @@
 // and reconnects (§3.8, §3.9); this table maps commands and client events to ESP-AT's bytes.
 import Timer from "timer";
 import { parseUri } from "ws/uri";
+import type { MemoryBudget } from "ws/budget";
 import { WebSocketClient } from "wsclient/client";
 import { ClientState } from "wsclient/state";
 import type { TlsOptions } from "wsclient/credentials";
@@ -60,6 +61,9 @@ export interface WebSocketOptions {
 	links?: number;
 	/** Diagnostics (why a connection failed); default: none. */
 	log?(message: string): void;
+	/** The app's memory budget (ws/budget): the links' data counts against it, a link stops
+	 *  reading while it has no room, and AT+WSSEND's prompt waits for room for its data. */
+	budget?: MemoryBudget;
 }
 
 /** §3.1: what AT+WSCFG stores for a link's next AT+WSOPEN. */
@@ -102,6 +106,7 @@ export class WebSocketTable implements CommandTable {
 	readonly store: ManufacturingStore;
 	readonly urc: UrcOutput;
 	readonly log: (message: string) => void;
+	readonly budget: MemoryBudget | undefined;
 	readonly links: readonly Link[];
 	/** §3.2: global, newest first. */
 	headers: Header[] = [];
@@ -110,6 +115,7 @@ export class WebSocketTable implements CommandTable {
 		this.store = options.store;
 		this.urc = options.urc;
 		this.log = options.log ?? ignore;
+		this.budget = options.budget;
 		const linkCount = Math.max(1, Math.min(maxLinkCount, options.links ?? maxLinkCount));
 		const links: Link[] = [];
 		for (let id = 0; id < linkCount; id++) links.push({ id, table: this, config: undefined, format: defaultDataFormat, client: undefined, uri: "", bufferSize: defaultBufferSize, opening: undefined });
@@ -289,6 +295,7 @@ function open(call: Call, parameters: Parameters, table: WebSocketTable): Result
 			chunkSize: bufferSize,
 			maxMessage: 0x7fffffff,
 			maxQueue: sendQueue,
+			budget: table.budget,
 			connectTimeout: networkTimeout,
 			pingInterval: (config?.pingInterval ?? defaultPingInterval) * 1000,
 			pongTimeout: (config?.pongTimeout ?? defaultPongTimeout) * 1000,
@@ -418,7 +425,20 @@ function send(call: Call, parameters: Parameters, table: WebSocketTable): Result
 	// §3.4 step 2: only the existence of the client is checked before the prompt.
 	if (!target.client) return Result.Error;
 	if (length === 0) return transmit(call, target, opcode, fin, new Uint8Array(0), timeout);
-	return call.receive(length, (data) => transmit(call, target, opcode, fin, data, timeout));
+	const received = (data: Uint8Array) => transmit(call, target, opcode, fin, data, timeout);
+	// §1.8: the host sends the data only after the prompt, so the prompt waits until the memory
+	// budget has room for the data (one send always goes: the budget is empty).
+	const budget = table.budget;
+	if (!budget || budget.fits(length) || budget.held === 0) return call.receive(length, received);
+	const waiter = {
+		roomAgain() {
+			if (!call.active) return;
+			if (budget.fits(length) || budget.held === 0) call.receive(length, received);
+			else budget.whenRoom(waiter);
+		},
+	};
+	budget.whenRoom(waiter);
+	return Result.Pending;
 }
 
 // §3.4 frame construction; SEND OK once every frame is in the client's queue to the socket.
@@ -438,12 +458,13 @@ function transmit(call: Call, target: Link, opcode: number, fin: boolean, data: 
 	const needed = data.length + frames * frameOverhead;
 	const write = (): Result => {
 		try {
-			if (opcode >= 3) return client.sendFrame(opcode, data, true) ? Result.SendOK : Result.Error;
+			// The data is this command's own (the engine gives it up): masked in place, not copied.
+			if (opcode >= 3) return client.sendFrame(opcode, data, true, true) ? Result.SendOK : Result.Error;
 			// §3.4: pieces of at most buffer_size; the first carries the opcode, the rest are
 			// continuation frames, FIN (when asked) only on the last.
 			for (let offset = 0; ; offset += size) {
 				const last = offset + size >= data.length;
-				if (!client.sendFrame(offset === 0 ? opcode : 0, data.subarray(offset, offset + size), last && fin)) return Result.Error;
+				if (!client.sendFrame(offset === 0 ? opcode : 0, data.subarray(offset, offset + size), last && fin, true)) return Result.Error;
 				if (last) return Result.SendOK;
 			}
 		} catch {

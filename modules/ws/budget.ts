@@ -6,6 +6,11 @@
 // side at once exhaust the heap. Those that stopped ask to be called back once bytes come back.
 import Timer from "timer";
 
+/** What waits for room: called once, after bytes next come back. */
+export interface MemoryWaiter {
+	roomAgain(): void;
+}
+
 export class MemoryBudget {
 	/** Bytes held now. */
 	held = 0;
@@ -14,9 +19,9 @@ export class MemoryBudget {
 	readonly limit: number;
 	// Who waits for room, each once, called in order once bytes come back: from a timer of the
 	// budget's own, since a give() happens deep inside somebody else's call (a write, a close).
-	#waiting: Array<() => void> | undefined;
-	#wake: Timer | undefined;
-	#wakePending = false;
+	// (TypeScript-private: a #private field costs every instance a slot more on XS.)
+	private waiters: MemoryWaiter[] | undefined = undefined;
+	private wakeTimer: Timer | undefined = undefined;
 
 	constructor(limit: number) {
 		if (!(limit > 0)) throw new RangeError("a memory budget must be above 0 bytes");
@@ -35,34 +40,33 @@ export class MemoryBudget {
 
 	give(count: number): void {
 		this.held -= count;
-		if (this.#waiting?.length && !this.#wakePending) this.scheduleWake();
+		if (this.waiters) this.scheduleWake();
 	}
 
-	/** Calls `resume` once, after bytes next come back (a function registered twice is called once). */
-	whenRoom(resume: () => void): void {
-		const waiting = (this.#waiting ??= []);
-		if (!waiting.includes(resume)) waiting.push(resume);
+	/** Calls `waiter.roomAgain()` once, after bytes next come back (a waiter registered twice is
+	 *  called once). */
+	whenRoom(waiter: MemoryWaiter): void {
+		const waiters = (this.waiters ??= []);
+		if (!waiters.includes(waiter)) waiters.push(waiter);
 	}
 
 	/** How many wait for room. */
 	get waiting(): number {
-		return this.#waiting?.length ?? 0;
+		return this.waiters?.length ?? 0;
 	}
 
 	private scheduleWake() {
-		this.#wakePending = true;
 		// At once, then (never, in practice) every 2^30 ms: a repeating timer is kept after it
 		// fires, so it is scheduled again rather than made again.
-		if (this.#wake) Timer.schedule(this.#wake, 0, 0x40000000);
-		else this.#wake = Timer.set(() => this.wake(), 0, 0x40000000);
+		if (this.wakeTimer) Timer.schedule(this.wakeTimer, 0, 0x40000000);
+		else this.wakeTimer = Timer.set(() => this.wake(), 0, 0x40000000);
 	}
 
 	private wake() {
-		this.#wakePending = false;
-		Timer.schedule(this.#wake!);
-		const waiting = this.#waiting!;
+		Timer.schedule(this.wakeTimer!);
+		const waiters = this.waiters;
 		// Each may take bytes and wait again: the list is taken whole first.
-		this.#waiting = undefined;
-		for (const resume of waiting) resume();
+		this.waiters = undefined;
+		if (waiters) for (const waiter of waiters) waiter.roomAgain();
 	}
 }

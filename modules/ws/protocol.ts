@@ -308,9 +308,10 @@ export class Protocol implements FrameSink {
 	/**
 	 * Any one frame, as the ESP-AT bridge's AT+WSSEND asks for it (any opcode, fin as given); only
 	 * the state and the control-frame limits (RFC 6455 §5.5) are checked. A Close frame sent this
-	 * way starts the close handshake like close().
+	 * way starts the close handshake like close(). With `owned`, the caller gives the bytes up: a
+	 * client masks them in place instead of copying them.
 	 */
-	sendFrame(opcode: number, data: Payload, fin = true): void {
+	sendFrame(opcode: number, data: Payload, fin = true, owned = false): void {
 		this.checkCanSend();
 		const payload = typeof data === "string" ? new Uint8Array(ArrayBuffer.fromString(data)) : bytesOf(data);
 		if (opcode < 0 || opcode > 15) throw new RangeError(`opcode ${opcode}`);
@@ -319,7 +320,7 @@ export class Protocol implements FrameSink {
 			this.#closeSent = true;
 			this.#state = State.Closing;
 		} else if (opcode === Opcode.Text || opcode === Opcode.Binary || opcode === Opcode.Continuation) this.#sending = !fin;
-		this.writeFrame(opcode, fin, payload, typeof data === "string");
+		this.writeFrame(opcode, fin, payload, owned || typeof data === "string");
 	}
 
 	/** A Ping (RFC 6455 §5.5.2), e.g. for keep-alive; the peer answers with a "pong" event. */

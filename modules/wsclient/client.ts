@@ -9,6 +9,7 @@ import { Opcode } from "ws/frame";
 import { State, protocolSettings, type Payload, type ProtocolEvent, type ProtocolHandler, type ProtocolSettings } from "ws/protocol";
 import { parseUri, type WebSocketUri } from "ws/uri";
 import { WriteQueue } from "ws/writequeue";
+import type { MemoryBudget } from "ws/budget";
 import { secureOptions, type TlsOptions } from "wsclient/credentials";
 import { ClientError, type ClientErrorKind } from "wsclient/errors";
 import { random } from "wsclient/random";
@@ -43,6 +44,10 @@ export interface WebSocketClientOptions {
 	closeTimeout?: number;
 	/** Most bytes waiting to be written (default 2 × maxMessage + 1024). */
 	maxQueue?: number;
+	/** A memory budget shared with the rest of the app (ws/budget): messages being assembled and
+	 *  bytes waiting to be written count against it, and while it has no room for what waits in
+	 *  the socket, the client does not read (TCP holds the server back). */
+	budget?: MemoryBudget;
 	/** wss:// only: the CA, the client certificate and key, and whether to verify the server. */
 	tls?: TlsOptions;
 	/** Whatever the application finds its own state by in the callbacks, as `this.context`: so
@@ -68,12 +73,6 @@ export class WebSocketClient {
 	readonly #secure: Record<string, unknown> | undefined;
 	// What every attempt's core shares.
 	readonly #settings: ProtocolSettings;
-	readonly #maxQueue: number;
-	readonly #connectTimeout: number;
-	readonly #pingInterval: number;
-	readonly #pongTimeout: number;
-	readonly #reconnect: number;
-	readonly #closeTimeout: number;
 	#state: number = ClientState.Connecting;
 	// The connection attempt in progress: its number (stale socket and resolver callbacks compare
 	// it), its core, its socket and its write queue.
@@ -98,6 +97,10 @@ export class WebSocketClient {
 	// Backpressure: while paused, received bytes stay in the socket (TCP holds the server back).
 	#paused = false;
 	#unread = false;
+	// Not reading until the memory budget has room for what waits in the socket (as many bytes
+	// as the socket last reported).
+	#waitingForMemory = false;
+	#unreadCount = 0;
 	#timer: Timer | undefined;
 	#timerAt = 0;
 
@@ -140,7 +143,7 @@ export class WebSocketClient {
 			const client = this.client;
 			if (this.attempt !== client.#attempt || !client.#queue) return;
 			// Views of received bytes (a pong's payload) may be kept: every read is a fresh buffer.
-			if (!client.#queue.push(bytes)) client.fail("overflow", `${client.label()} does not read what is sent: the send queue is full (${client.#maxQueue} bytes)`);
+			if (!client.#queue.push(bytes)) client.fail("overflow", `${client.label()} does not read what is sent: the send queue is full (${client.maxQueue} bytes)`);
 		}
 
 		message(bytes: Uint8Array, binary: boolean) {
@@ -161,19 +164,34 @@ export class WebSocketClient {
 		}
 	};
 
+	// The timing and the queue bound, read from the options when needed rather than copied into
+	// every client (on XS each field is a slot of every instance; a getter is in flash).
+	private get maxQueue(): number {
+		return this.#options.maxQueue ?? 2 * this.#settings.maxMessage + 1024;
+	}
+	private get connectTimeout(): number {
+		return this.#options.connectTimeout ?? 10_000;
+	}
+	private get pingInterval(): number {
+		return this.#options.pingInterval ?? 30_000;
+	}
+	private get pongTimeout(): number {
+		return this.#options.pongTimeout ?? 10_000;
+	}
+	private get reconnect(): number {
+		return this.#options.reconnect ?? 0;
+	}
+	private get closeTimeout(): number {
+		return this.#options.closeTimeout ?? 5_000;
+	}
+
 	constructor(options: WebSocketClientOptions) {
 		// An unparsable URL or another scheme throws here (SyntaxError), before anything starts.
 		this.#uri = parseUri(options.url);
 		if (this.#uri.host.includes(":")) throw new SyntaxError(`${options.url}: IPv6 addresses are not supported (embedded:io/socket/tcp takes IPv4)`);
 		this.url = options.url;
 		this.#options = options;
-		this.#settings = protocolSettings("client", { random, maxMessage: options.maxMessage, chunkSize: options.chunkSize });
-		this.#maxQueue = options.maxQueue ?? 2 * this.#settings.maxMessage + 1024;
-		this.#connectTimeout = options.connectTimeout ?? 10_000;
-		this.#pingInterval = options.pingInterval ?? 30_000;
-		this.#pongTimeout = options.pongTimeout ?? 10_000;
-		this.#reconnect = options.reconnect ?? 0;
-		this.#closeTimeout = options.closeTimeout ?? 5_000;
+		this.#settings = protocolSettings("client", { random, maxMessage: options.maxMessage, chunkSize: options.chunkSize, budget: options.budget });
 		// A build without TLS (wsclient/notls) refuses wss:// now, not at every reconnect.
 		if (this.#uri.secure && !tlsAvailable) throw new Error(`${options.url}: wss:// is not in this build (it has no TLS)`);
 		// Certificates and keys are checked now: what the SDK's TLS cannot use throws here.
@@ -212,9 +230,19 @@ export class WebSocketClient {
 	resumeReading(): void {
 		if (!this.#paused) return;
 		this.#paused = false;
-		if (this.#unread && this.#transport) {
+		this.readUnread();
+	}
+
+	/** MemoryWaiter: the memory budget has room again (the client reads what waited). */
+	roomAgain(): void {
+		this.#waitingForMemory = false;
+		this.readUnread();
+	}
+
+	private readUnread() {
+		if (this.#unread && this.#transport && !this.#paused && !this.#waitingForMemory) {
 			this.#unread = false;
-			this.receive(0);
+			this.receive(this.#unreadCount);
 		}
 	}
 
@@ -248,10 +276,11 @@ export class WebSocketClient {
 		return true;
 	}
 
-	/** Any one frame as given (the AT bridge's AT+WSSEND); a Close frame starts closing. */
-	sendFrame(opcode: number, data: Payload, fin = true): boolean {
+	/** Any one frame as given (the AT bridge's AT+WSSEND); a Close frame starts closing. With
+	 *  `owned`, the caller gives the bytes up: they are masked in place, not copied. */
+	sendFrame(opcode: number, data: Payload, fin = true, owned = false): boolean {
 		if (!this.fits(data)) return false;
-		this.#protocol!.sendFrame(opcode, data, fin);
+		this.#protocol!.sendFrame(opcode, data, fin, owned);
 		if (opcode === Opcode.Close) this.startClosing();
 		this.process();
 		return true;
@@ -311,7 +340,7 @@ export class WebSocketClient {
 		this.#wasClean = false;
 		this.#subprotocol = undefined;
 		this.#pingSentAt = 0;
-		this.#queue = new WriteQueue(this.#maxQueue);
+		this.#queue = new WriteQueue(this.maxQueue, undefined, false, this.#settings.budget);
 		const current = new WebSocketClient.#Attempt(this, attempt);
 		// A fresh core per attempt: a new Sec-WebSocket-Key, the upgrade request already queued.
 		// It reports as things happen, in stream order; what a stale attempt (or one already
@@ -327,7 +356,7 @@ export class WebSocketClient {
 		// The upgrade request waits in the queue for the socket's first write budget.
 		this.process();
 		this.setState(ClientState.Connecting);
-		this.#deadline = Date.now() + this.#connectTimeout;
+		this.#deadline = Date.now() + this.connectTimeout;
 		this.reschedule();
 		resolveIPv4(uri.host, (address) => {
 			if (attempt !== this.#attempt) return;
@@ -352,10 +381,16 @@ export class WebSocketClient {
 		}
 	}
 
-	private receive(_count: number) {
-		if (this.#paused) {
+	private receive(count: number) {
+		const budget = this.#settings.budget;
+		if (!this.#paused && !this.#waitingForMemory && budget && !budget.fits(count) && budget.held > 0) {
+			this.#waitingForMemory = true;
+			budget.whenRoom(this);
+		}
+		if (this.#paused || this.#waitingForMemory) {
 			// Data has arrived: the link is alive (keep-alive), it is just not read yet.
 			this.#unread = true;
+			this.#unreadCount = count;
 			this.#lastHeard = Date.now();
 			return;
 		}
@@ -483,9 +518,9 @@ export class WebSocketClient {
 	private finish() {
 		if (this.#state === ClientState.Stopped || this.#state === ClientState.WaitingToReconnect) return;
 		this.release();
-		const retry = !this.#stopping && !this.#wasClean && this.#reconnect > 0 && (this.#everOpen || this.#options.reconnectFirst === true);
+		const retry = !this.#stopping && !this.#wasClean && this.reconnect > 0 && (this.#everOpen || this.#options.reconnectFirst === true);
 		if (retry) {
-			this.#deadline = Date.now() + this.#reconnect;
+			this.#deadline = Date.now() + this.reconnect;
 			this.setState(ClientState.WaitingToReconnect);
 		} else this.setState(ClientState.Stopped);
 		this.reschedule();
@@ -506,7 +541,7 @@ export class WebSocketClient {
 
 	private startClosing() {
 		if (this.#state === ClientState.Closing) return;
-		this.#deadline = Date.now() + this.#closeTimeout;
+		this.#deadline = Date.now() + this.closeTimeout;
 		this.setState(ClientState.Closing);
 		this.reschedule();
 	}
@@ -522,7 +557,7 @@ export class WebSocketClient {
 	// (a message and then an oversized frame in one read): it takes nothing more then.
 	private fits(data: Payload): boolean {
 		if (this.#state !== ClientState.Connected || !this.#queue || this.#protocol?.state !== State.Open) return false;
-		const room = this.#maxQueue - this.#queue.queued - 14;
+		const room = this.maxQueue - this.#queue.queued - 14;
 		if (typeof data !== "string") return data.byteLength <= room;
 		// A UTF-16 code unit is at most 3 UTF-8 bytes: count exactly only when that bound is too much.
 		return data.length * 3 <= room || ArrayBuffer.fromString(data).byteLength <= room;
@@ -533,8 +568,8 @@ export class WebSocketClient {
 	private nextDeadline(): number | undefined {
 		switch (this.#state) {
 			case ClientState.Connected:
-				if (this.#pingSentAt) return this.#pingSentAt + this.#pongTimeout;
-				return this.#pingInterval ? this.#lastHeard + this.#pingInterval : undefined;
+				if (this.#pingSentAt) return this.#pingSentAt + this.pongTimeout;
+				return this.pingInterval ? this.#lastHeard + this.pingInterval : undefined;
 			case ClientState.Connecting:
 				return this.#protocol ? this.#deadline : undefined;
 			case ClientState.Closing:
@@ -571,15 +606,15 @@ export class WebSocketClient {
 				if (!this.#protocol) this.connect();
 				else if (now >= this.#deadline) {
 					const unnoticed = this.#secure && !this.#transportUp ? " (the SDK's TLS reports a refused client certificate only this way)" : "";
-					this.fail("timeout", `no opening handshake with ${this.label()} within ${this.#connectTimeout} ms${unnoticed}`);
+					this.fail("timeout", `no opening handshake with ${this.label()} within ${this.connectTimeout} ms${unnoticed}`);
 				}
 				break;
 			case ClientState.Connected:
 				if (this.#pingSentAt) {
 					// While reading is paused with data waiting, the pong may be among it: not a dead link.
-					if (this.#paused && this.#unread) this.#pingSentAt = now;
-					else if (now - this.#pingSentAt >= this.#pongTimeout) this.fail("keepalive", `no pong from ${this.label()} within ${this.#pongTimeout} ms`);
-				} else if (this.#pingInterval && now - this.#lastHeard >= this.#pingInterval) {
+					if ((this.#paused || this.#waitingForMemory) && this.#unread) this.#pingSentAt = now;
+					else if (now - this.#pingSentAt >= this.pongTimeout) this.fail("keepalive", `no pong from ${this.label()} within ${this.pongTimeout} ms`);
+				} else if (this.pingInterval && now - this.#lastHeard >= this.pingInterval) {
 					// ESP-AT §3.8: an empty ping after the idle interval; its pong deadline starts.
 					this.#pingSentAt = now;
 					this.#protocol!.ping();

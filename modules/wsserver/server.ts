@@ -703,7 +703,7 @@ export class Client {
 		this.#waitingForMemory = true;
 		const server = this.#server;
 		server.waitingForMemory.push(this);
-		server.budget.whenRoom(server.resume);
+		server.budget.whenRoom(server);
 	}
 
 	private upgrade(request: HttpRequest, path: string) {
@@ -893,8 +893,6 @@ export class WebSocketServer implements ServerView {
 	readonly readableBelow: number;
 	/** Connections whose bytes wait in their sockets for room in the budget, first come first. */
 	readonly waitingForMemory: Client[] = [];
-	/** What the budget calls once room comes back (from anywhere that shares it). */
-	readonly resume = () => this.resumeWaiting();
 	#resuming = false;
 	// The last view of the read buffer's first n bytes (socket.read(view) reads exactly a view's
 	// length): a stream of same-sized messages reads without allocating.
@@ -1050,6 +1048,11 @@ export class WebSocketServer implements ServerView {
 		return this.#clients.size < this.maxClients && this.budget.held <= this.readableBelow;
 	}
 
+	/** MemoryWaiter: bytes came back to the budget (from anywhere that shares it). */
+	roomAgain(): void {
+		this.resumeWaiting();
+	}
+
 	/** Lets waiting connections read, first come first, while the budget has room. */
 	resumeWaiting(): void {
 		if (this.#resuming) return;
@@ -1059,7 +1062,7 @@ export class WebSocketServer implements ServerView {
 			const waiting = this.waitingForMemory;
 			for (let count = waiting.length; count > 0 && waiting.length && this.budget.held <= this.readableBelow; count--) waiting.shift()!.resumeReading();
 			// The rest go on waiting for the next bytes that come back.
-			if (waiting.length) this.budget.whenRoom(this.resume);
+			if (waiting.length) this.budget.whenRoom(this);
 		} finally {
 			this.#resuming = false;
 		}
