@@ -1,6 +1,7 @@
 // The AT bridge: the command engine with its tables, on a UART. What the tables answer from (the
 // board's network, clock and stores) is given by the application. URCs go through one bounded
 // queue (at/urcqueue) that writes `+WS_DATA` only while the UART keeps up.
+import Timer from "timer";
 import { AtEngine, type AtEngineOptions } from "at/engine";
 import { basicCommands, type FirmwareVersion } from "at/basic";
 import type { CommandTable } from "at/table";
@@ -65,7 +66,9 @@ export class AtBridge implements AtEngineOptions, UrcQueueOptions, UartOptions {
 		];
 		this.engine = new AtEngine(this);
 		this.#transport = new UartTransport(this);
-		this.engine.ready();
+		// The boot banner goes out from the run loop, not from under main(): the start-up chain
+		// (main, the bridge, the tables, the UART) is already as deep as an ESP8266's XS stack.
+		Timer.set(() => this.engine.ready());
 	}
 
 	// AtEngineOptions: the engine's output goes to the UART.

@@ -4,9 +4,10 @@
 // in a bounded queue. Actions queued with after() (a command's final result) keep their place
 // behind the URCs printed before them.
 //
-// `+WS_DATA` is written from a timer of its own, never from inside the socket callback that
-// received the data: the chain from a link's socket through the WebSocket core to the UART is
-// deeper than the ESP8266's XS stack (256 slots) allows.
+// Every URC is written from a timer of its own, never from inside the socket callback that made
+// it: the chain from a link's socket through the WebSocket core to the UART is deeper than the
+// ESP8266's XS stack (256 slots) allows (measured on lin with the stack fixed at 256: printing
+// +WS_CONNECTED from the link's handshake overflowed it).
 import type { MemoryBudget } from "ws/budget";
 import type { UrcOutput } from "at/websocket";
 import type { Output } from "at/writer";
@@ -45,14 +46,11 @@ export class UrcQueue implements UrcOutput {
 		return this.#waiting;
 	}
 
-	/** One URC. Data URCs (`+WS_DATA`) count against the limit; the others always queue. */
+	/** One URC, written from the drain timer. Data URCs (`+WS_DATA`) count against the limit;
+	 *  the others always queue. */
 	print(parts: Output[], data = false): void {
 		let size = 0;
 		for (const part of parts) size += part.length; // strings here are ASCII
-		if (!data && !this.#entries.length && size <= this.#options.room()) {
-			this.#options.writeUrc(parts);
-			return;
-		}
 		if (data) {
 			if (this.#waiting + size > this.#options.limit) {
 				this.#options.onLost?.(size);
@@ -62,7 +60,7 @@ export class UrcQueue implements UrcOutput {
 			this.#options.budget?.take(size);
 		}
 		this.#entries.push({ parts, size, data });
-		if (data) this.scheduleDrain();
+		this.scheduleDrain();
 	}
 
 	// The drain is running now (or nothing is left to drain): the timer waits unscheduled.

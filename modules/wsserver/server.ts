@@ -511,17 +511,7 @@ export class Client {
 	private receive(count: number) {
 		const phase = this.#phase;
 		if (phase === Phase.Closed || phase === Phase.WebSocket) return;
-		if (phase === Phase.Lingering) {
-			// Read and dropped: unread bytes would turn the close into a reset.
-			const server = this.#server;
-			this.#http!.lingerRead += count;
-			while (count > 0) {
-				const size = count < server.readBuffer.length ? count : server.readBuffer.length;
-				this.#socket.read(server.readView(size));
-				count -= size;
-			}
-			return;
-		}
+		if (phase === Phase.Lingering) return this.dropRead(count);
 		const http = this.#http!;
 		if (!http.spoke) {
 			http.spoke = true;
@@ -536,6 +526,23 @@ export class Client {
 			if (!http.headSince) http.headSince = Date.now();
 			http.headBytes = true;
 		}
+		// (A tail call: this frame is not under the chain that may go on to open a WebSocket.)
+		return this.readRequests(count);
+	}
+
+	// Read and dropped (lingering): unread bytes would turn the close into a reset.
+	private dropRead(count: number) {
+		const server = this.#server;
+		this.#http!.lingerRead += count;
+		while (count > 0) {
+			const size = count < server.readBuffer.length ? count : server.readBuffer.length;
+			this.#socket.read(server.readView(size));
+			count -= size;
+		}
+	}
+
+	private readRequests(count: number) {
+		const http = this.#http!;
 		// Into the server's one read buffer, a piece at a time, as a WebSocket's bytes are: a body
 		// goes to its route as views (the route copies what it keeps), and what is still unparsed
 		// after a piece (a head in parts, a pipelined request behind an answer) is copied.
@@ -611,16 +618,18 @@ export class Client {
 		}
 	}
 
+	// (Small, and each way a tail call: the upgrade goes on to open the WebSocket, and XS reserves
+	// stack for every local of a function at each call, whichever branch runs.)
 	private route(request: HttpRequest) {
-		const server = this.#server;
 		const path = targetPath(request.target);
-		const upgrade = request.headers.tokens("upgrade").includes("websocket");
-		if (path === server.path || upgrade) {
-			this.upgrade(request, path);
-			return;
-		}
-		// Anything else is plain HTTP; an Upgrade to another protocol (h2c, RFC 9113 §3.1 no
-		// longer defines it) is ignored, as RFC 9110 §7.8 allows, and answered in HTTP/1.1.
+		if (path === this.#server.path || request.headers.tokens("upgrade").includes("websocket")) return this.upgrade(request, path);
+		return this.exchange(request, path);
+	}
+
+	// Plain HTTP; an Upgrade to another protocol (h2c, RFC 9113 §3.1 no longer defines it) is
+	// ignored, as RFC 9110 §7.8 allows, and answered in HTTP/1.1.
+	private exchange(request: HttpRequest, path: string) {
+		const server = this.#server;
 		const keepAlive = keepsAlive(request);
 		const maxBody = server.connectionLimits.maxBody;
 		let framing: BodyFraming;
