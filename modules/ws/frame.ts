@@ -263,20 +263,15 @@ export class FrameParser {
 		if (last) this.#inPayload = false;
 		const first = this.#first;
 		const opcode = first & 0x0f;
-		if (!isControl(opcode)) {
-			sink.framePayload(opcode, first >= 0x80, piece, offset, this.#length);
-			return;
-		}
-		if (offset === 0 && last) {
-			sink.controlFrame(opcode, piece);
-			return;
-		}
+		// (Tail calls: this frame is gone while the sink delivers, and perhaps echoes.)
+		if (!isControl(opcode)) return sink.framePayload(opcode, first >= 0x80, piece, offset, this.#length);
+		if (offset === 0 && last) return sink.controlFrame(opcode, piece);
 		this.#control ??= new Uint8Array(this.#length);
 		this.#control.set(piece, offset);
 		if (!last) return;
 		const payload = this.#control;
 		this.#control = undefined;
-		sink.controlFrame(opcode, payload);
+		return sink.controlFrame(opcode, payload);
 	}
 
 	// The key's bytes, rotated for a piece that starts inside a 4-byte group, into the shared

@@ -260,10 +260,8 @@ export class Protocol implements FrameSink {
 	/** Sends a whole message: a string as text, bytes as binary (or as text, when `binary` is
 	 *  false: the bytes must then be UTF-8, e.g. a text message received). */
 	send(data: Payload, binary = typeof data !== "string"): void {
-		if (typeof data === "string") {
-			this.sendText(data);
-			return;
-		}
+		// (Tail calls throughout: an echo is sent from deep inside the receive path.)
+		if (typeof data === "string") return this.sendText(data);
 		const opcode = binary ? Opcode.Binary : Opcode.Text;
 		// An echo, on one path: the message being delivered goes back framed where it lies (see
 		// #writeFrame), in one write.
@@ -283,11 +281,10 @@ export class Protocol implements FrameSink {
 				frame![0] = 0x80 | opcode;
 				if (size === 2) frame![1] = length;
 				else writeFrameHeader(frame!, 0, opcode, true, length);
-				this.#handler.write(frame!);
-				return;
+				return this.#handler.write(frame!);
 			}
 		}
-		this.sendData(opcode, data instanceof Uint8Array ? data : bytesOf(data), true, false);
+		return this.sendData(opcode, data instanceof Uint8Array ? data : bytesOf(data), true, false);
 	}
 
 	/** A text frame; with fin false, the first fragment of a message (RFC 6455 §5.4). */
@@ -412,15 +409,9 @@ export class Protocol implements FrameSink {
 	// --- FrameSink: what the parser found ---------------------------------------------------
 
 	framePayload(opcode: number, fin: boolean, bytes: Uint8Array, offset: number, length: number): void {
-		if (this.#settings.chunkSize) {
-			this.chunk(opcode, fin, bytes, offset, length);
-			return;
-		}
+		if (this.#settings.chunkSize) return this.chunk(opcode, fin, bytes, offset, length);
 		const count = bytes.length;
-		if (fin && opcode !== Opcode.Continuation && count === length) {
-			this.wholeMessage(bytes, opcode === Opcode.Binary);
-			return;
-		}
+		if (fin && opcode !== Opcode.Continuation && count === length) return this.wholeMessage(bytes, opcode === Opcode.Binary);
 		// (Few locals here: XS reserves stack for all of a function's locals at each call, and the
 		// echo of an assembled message goes on from inside this one.)
 		if (offset === 0) this.growMessage(opcode, fin, length);
@@ -566,7 +557,7 @@ export class Protocol implements FrameSink {
 		if (opcode === Opcode.Continuation ? !this.#sending : this.#sending)
 			throw new InvalidStateError(this.#sending ? "a fragmented message is being sent" : "no fragmented message to continue");
 		this.#sending = !fin;
-		this.writeFrame(opcode, fin, payload, owned);
+		return this.writeFrame(opcode, fin, payload, owned);
 	}
 
 	private sendControl(opcode: number, data: Payload) {

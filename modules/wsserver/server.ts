@@ -262,11 +262,7 @@ export class Client {
 		const client = (this as ClientSocket).client!;
 		client.#grants++;
 		// On lin every write is followed by one of these: nothing to do unless bytes wait.
-		if (client.#queue.grant(count) || client.#phase !== Phase.WebSocket) {
-			client.flush();
-			const server = client.#server;
-			if (server.waitingForMemory.length) server.resumeWaiting();
-		}
+		if (client.#queue.grant(count) || client.#phase !== Phase.WebSocket) client.flush();
 	};
 	static readonly #onError = function (this: Socket) {
 		(this as ClientSocket).client!.transportEnded();
@@ -322,10 +318,7 @@ export class Client {
 		const count = this.#unread;
 		this.#unread = 0;
 		const phase = this.#phase;
-		if (phase === Phase.WebSocket) {
-			if (count) this.readFrames(count);
-			return;
-		}
+		if (phase === Phase.WebSocket) return count ? this.readFrames(count) : undefined;
 		if (phase !== Phase.Request) return;
 		const http = this.#http!;
 		const parked = http.parked;
@@ -504,7 +497,6 @@ export class Client {
 			protocol.receiveData(buffer, size);
 		}
 		if (this.#closeAfterFlush) this.flush();
-		if (server.waitingForMemory.length) server.resumeWaiting();
 	}
 
 	// Bytes of plain HTTP, or of a refused connection lingering.
@@ -902,7 +894,6 @@ export class WebSocketServer implements ServerView {
 	readonly readableBelow: number;
 	/** Connections whose bytes wait in their sockets for room in the budget, first come first. */
 	readonly waitingForMemory: Client[] = [];
-	#resuming = false;
 	// The last view of the read buffer's first n bytes (socket.read(view) reads exactly a view's
 	// length): a stream of same-sized messages reads without allocating.
 	#readView: Uint8Array | undefined;
@@ -1058,23 +1049,15 @@ export class WebSocketServer implements ServerView {
 	}
 
 	/** MemoryWaiter: bytes came back to the budget (from anywhere that shares it). */
+	// Waiting connections read again only from here, from the budget's own timer: never from
+	// inside another connection's socket callback, where the chain would be one connection's
+	// receive and echo on top of another's (the ESP8266's XS stack has 256 slots).
 	roomAgain(): void {
-		this.resumeWaiting();
-	}
-
-	/** Lets waiting connections read, first come first, while the budget has room. */
-	resumeWaiting(): void {
-		if (this.#resuming) return;
-		this.#resuming = true;
-		try {
-			// Each once: one that finds no room after all waits again, at the end.
-			const waiting = this.waitingForMemory;
-			for (let count = waiting.length; count > 0 && waiting.length && this.budget.held <= this.readableBelow; count--) waiting.shift()!.resumeReading();
-			// The rest go on waiting for the next bytes that come back.
-			if (waiting.length) this.budget.whenRoom(this);
-		} finally {
-			this.#resuming = false;
-		}
+		// Each once: one that finds no room after all waits again, at the end.
+		const waiting = this.waitingForMemory;
+		for (let count = waiting.length; count > 0 && waiting.length && this.budget.held <= this.readableBelow; count--) waiting.shift()!.resumeReading();
+		// The rest go on waiting for the next bytes that come back.
+		if (waiting.length) this.budget.whenRoom(this);
 	}
 
 	clientOpened(client: Client) {
@@ -1094,8 +1077,6 @@ export class WebSocketServer implements ServerView {
 		this.#waiting.delete(client);
 		const starved = this.waitingForMemory.indexOf(client);
 		if (starved >= 0) this.waitingForMemory.splice(starved, 1);
-		// What it held is free: others may read.
-		if (this.waitingForMemory.length) this.resumeWaiting();
 	}
 
 	lingering(client: Client) {
