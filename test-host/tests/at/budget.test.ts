@@ -4,9 +4,9 @@
 // the UART's output give back what they took.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import crypto from "node:crypto";
 import { startEchoServer, type EchoServer } from "../../servers/echo-server.ts";
-import { Opcode, RawConnection, frame } from "../../clients/raw.ts";
+import { eventually } from "../http/helpers.ts";
+import { budgetOf, holdBudget } from "../echo/hold-budget.ts";
 import { OK, PROMPT, SEND_OK, command, startBridge, type Bridge } from "./target.ts";
 
 const maxMessage = 8192;
@@ -22,41 +22,21 @@ after(async () => {
 	await echo?.close();
 });
 
-async function held(): Promise<{ held: number; limit: number }> {
-	const response = await fetch(`http://${bridge.target.host}:${bridge.target.port}/api/status`);
-	return ((await response.json()) as any).websocket.budget;
-}
-
-async function until(condition: () => Promise<boolean>, what: string) {
-	const deadline = Date.now() + 10_000;
-	while (!(await condition())) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 50));
-	}
-}
-
 test("AT+WSSEND's prompt waits while the budget has no room for its data, then the data goes and comes back", async () => {
 	const { at, target } = bridge;
 	await command(at, `AT+WSOPEN=0,"ws://127.0.0.1:${echo.port}/"`, `+WS_CONNECTED:0\r\n${OK}`);
-	const slow = await RawConnection.connect(target.host, target.port);
+	const held = async () => (await budgetOf(target.host, target.port)).held;
+	// A large message begun and not finished holds maxMessage of the budget.
+	const slow = await holdBudget(target.host, target.port, maxMessage);
 	try {
-		await slow.upgrade(target.host, target.port);
-		// A large message begun and not finished holds maxMessage of the budget.
-		const payload = crypto.randomBytes(maxMessage);
-		const bytes = frame(Opcode.Binary, payload);
-		const split = bytes.length - maxMessage + 100;
-		await slow.write(bytes.subarray(0, split));
-		await until(async () => (await held()).held >= maxMessage, "the large message holds the budget");
-		const room = budget - (await held()).held;
+		const room = budget - (await held());
 		const length = room + 500;
 
 		await at.send(`AT+WSSEND=0,${length}\r\n`);
 		const early = await at.drain(500);
 		assert.equal(early, "", "no prompt while the data would not fit");
 
-		await slow.write(bytes.subarray(split));
-		const echoed = await slow.waitForFrame((event) => event.type === "message");
-		assert.ok(echoed.type === "message" && echoed.data.equals(payload));
+		await slow.finish();
 		await at.expect(PROMPT);
 		const data = "x".repeat(length);
 		await at.send(data);
@@ -72,5 +52,5 @@ test("AT+WSSEND's prompt waits while the budget has no room for its data, then t
 		slow.destroy();
 	}
 	await command(at, "AT+WSCLOSE=0", OK);
-	await until(async () => (await held()).held === 0, "the budget is back to 0");
+	await eventually(async () => (await held()) === 0, "the budget is back to 0");
 });

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import WebSocket from "ws";
 import { startTarget, type Target } from "../../harness/target.ts";
-import { Opcode, RawConnection, frame } from "../../clients/raw.ts";
+import { eventually } from "../http/helpers.ts";
+import { holdBudget, type Budget } from "./hold-budget.ts";
 
 const maxMessage = 8192;
 const readBuffer = 1536;
@@ -25,25 +26,10 @@ after(async () => {
 	await target?.stop();
 });
 
-interface Budget {
-	held: number;
-	peak: number;
-	limit: number;
-	waiting: number;
-}
-
 async function status(): Promise<{ websocket: { clients: number; budget: Budget }; limits: Record<string, number> }> {
 	const response = await fetch(`http://${target.host}:${target.port}/api/status`);
 	assert.equal(response.status, 200);
 	return (await response.json()) as never;
-}
-
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000) {
-	const deadline = Date.now() + timeoutMs;
-	while (!(await condition())) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 50));
-	}
 }
 
 function open(): Promise<WebSocket> {
@@ -103,21 +89,15 @@ describe("the memory budget of WebSocket data", () => {
 		} finally {
 			await Promise.all(clients.map(close));
 		}
-		await until(async () => (await status()).websocket.budget.held === 0, "the budget is back to 0");
+		await eventually(async () => (await status()).websocket.budget.held === 0, "the budget is back to 0");
 	});
 
 	test("while a large message is on its way in, others wait (WebSocket bytes and a POST), a new client gets 503, and nothing is lost", async () => {
 		const other = await open();
-		const slow = await RawConnection.connect(target.host, target.port);
+		// A message of maxMessage bytes, of which only the header and 100 bytes come for now:
+		// the server reserves the whole message from its header.
+		const slow = await holdBudget(target.host, target.port, maxMessage);
 		try {
-			await slow.upgrade(target.host, target.port);
-			// A message of maxMessage bytes, of which only the header and 100 bytes come for now:
-			// the server reserves the whole message from its header.
-			const payload = crypto.randomBytes(maxMessage);
-			const bytes = frame(Opcode.Binary, payload);
-			const split = bytes.length - maxMessage + 100;
-			await slow.write(bytes.subarray(0, split));
-			await until(async () => (await status()).websocket.budget.held >= maxMessage, "the large message holds the budget");
 
 			// Another client's message waits in its socket: no echo while the budget is taken.
 			const echoed = receive(other, 1);
@@ -132,18 +112,16 @@ describe("the memory budget of WebSocket data", () => {
 			// A POST whose body and answer do not fit waits too, its body unread; a GET is answered.
 			const body = crypto.randomBytes(1500).toString("hex").slice(0, 1500);
 			const posted = fetch(`http://${target.host}:${target.port}/api/echo`, { method: "POST", body, headers: { "Content-Type": "text/plain" } }).then(async (response) => ({ status: response.status, json: (await response.json()) as any }));
-			await until(async () => (await status()).websocket.budget.waiting === 2, "the POST waits for room");
+			await eventually(async () => (await status()).websocket.budget.waiting === 2, "the POST waits for room");
 			const answeredEarly = await Promise.race([posted.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 300))]);
 			assert.equal(answeredEarly, false, "no answer while the budget has no room");
 
 			// The rest of the large message comes: it is echoed, then the waiting ones go on.
-			await slow.write(bytes.subarray(split));
-			const echo = await slow.waitForFrame((event) => event.type === "message");
-			assert.ok(echo.type === "message" && echo.data.equals(payload), "the large message echoed whole");
+			await slow.finish();
 			assert.equal(String((await echoed)[0]), "waits its turn");
 			const answer = await posted;
 			assert.deepEqual([answer.status, answer.json.length, answer.json.body], [200, 1500, body]);
-			await until(async () => (await status()).websocket.budget.held === 0, "the budget is back to 0");
+			await eventually(async () => (await status()).websocket.budget.held === 0, "the budget is back to 0");
 			const fresh = await open();
 			await close(fresh);
 		} finally {
