@@ -50,11 +50,6 @@ export class MemoryBudget {
 		if (!waiters.includes(waiter)) waiters.push(waiter);
 	}
 
-	/** How many wait for room. */
-	get waiting(): number {
-		return this.waiters?.length ?? 0;
-	}
-
 	private scheduleWake() {
 		// At once, then (never, in practice) every 2^30 ms: a repeating timer is kept after it
 		// fires, so it is scheduled again rather than made again.
