@@ -429,11 +429,11 @@ function send(call: Call, parameters: Parameters, table: WebSocketTable): Result
 	// §1.8: the host sends the data only after the prompt, so the prompt waits until the memory
 	// budget has room for the data (one send always goes: the budget is empty).
 	const budget = table.budget;
-	if (!budget || budget.fits(length) || budget.held === 0) return call.receive(length, received);
+	if (!budget || budget.admits(length)) return call.receive(length, received);
 	const waiter = {
 		roomAgain() {
 			if (!call.active) return;
-			if (budget.fits(length) || budget.held === 0) call.receive(length, received);
+			if (budget.admits(length)) call.receive(length, received);
 			else budget.whenRoom(waiter);
 		},
 	};

@@ -28,9 +28,10 @@ export class MemoryBudget {
 		this.limit = limit;
 	}
 
-	/** Whether `count` more bytes fit now. */
-	fits(count: number): boolean {
-		return this.held + count <= this.limit;
+	/** Whether a reader may take `count` more bytes now: they fit, or nothing is held (one always
+	 *  goes, even one larger than the limit, so that nothing waits for ever). */
+	admits(count: number): boolean {
+		return this.held === 0 || this.held + count <= this.limit;
 	}
 
 	take(count: number): void {

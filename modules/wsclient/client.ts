@@ -383,7 +383,7 @@ export class WebSocketClient {
 
 	private receive(count: number) {
 		const budget = this.#settings.budget;
-		if (!this.#paused && !this.#waitingForMemory && budget && !budget.fits(count) && budget.held > 0) {
+		if (!this.#paused && !this.#waitingForMemory && budget && !budget.admits(count)) {
 			this.#waitingForMemory = true;
 			budget.whenRoom(this);
 		}

@@ -326,8 +326,7 @@ export class Client {
 			http.parked = undefined;
 			this.route(parked);
 			if (this.#phase === Phase.Request && http.input && !this.#waitingForMemory) this.serve();
-			const left = http.input;
-			if (left && left.buffer === this.#server.readStorage) http.input = left.slice();
+			this.keepUnparsed(http);
 		}
 		if (count && !this.#waitingForMemory) this.receive(count);
 	}
@@ -569,9 +568,15 @@ export class Client {
 				else this.receive(count);
 				return;
 			}
-			const left = http.input;
-			if (left && left.buffer === server.readStorage) http.input = left.slice();
+			this.keepUnparsed(http);
 		}
+	}
+
+	// Bytes still unparsed that lie in the shared read buffer are copied: the next read, of any
+	// connection, reuses it.
+	private keepUnparsed(http: HttpState) {
+		const left = http.input;
+		if (left && left.buffer === this.#server.readStorage) http.input = left.slice();
 	}
 
 	// Reads requests from #input, one at a time: the next is parsed only once the answer to the
@@ -643,7 +648,7 @@ export class Client {
 		const http = this.#http!;
 		if (reserved) {
 			const budget = server.budget;
-			if (!budget.fits(reserved) && budget.held > 0) {
+			if (!budget.admits(reserved)) {
 				http.parked = request;
 				http.requestSince = Date.now();
 				this.waitForMemory();
