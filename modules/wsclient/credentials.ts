@@ -19,14 +19,15 @@ export interface TlsOptions {
 	verify?: boolean;
 }
 
-type Bytes = ArrayBuffer | HostBuffer;
+export type Bytes = ArrayBuffer | HostBuffer;
 
-function load(credential: Credential, what: string): Bytes {
+/** A credential's bytes: the resource it names (in flash, not copied), or a copy of a view. */
+export function loadCredential(credential: Credential, what: string): Bytes {
 	if (typeof credential === "string") {
 		try {
 			return new Resource(credential);
 		} catch {
-			throw new Error(`tls.${what}: no resource "${credential}" (list the DER file in the manifest's "resources")`);
+			throw new Error(`${what}: no resource "${credential}" (list the DER file in the manifest's "resources")`);
 		}
 	}
 	if (ArrayBuffer.isView(credential)) {
@@ -35,15 +36,16 @@ function load(credential: Credential, what: string): Bytes {
 		return copy.buffer;
 	}
 	if (credential instanceof ArrayBuffer) return credential;
-	throw new TypeError(`tls.${what}: a resource name or DER bytes`);
+	throw new TypeError(`${what}: a resource name or DER bytes`);
 }
 
-function checkDer(bytes: Uint8Array, what: string) {
+/** Throws unless the bytes look like DER (PEM is named as such). */
+export function checkDer(bytes: Uint8Array, what: string) {
 	// "-----BEGIN": PEM text, which the SDK's TLS does not read.
 	if (bytes.length >= 5 && bytes[0] === 0x2d && bytes[1] === 0x2d && bytes[2] === 0x2d)
-		throw new Error(`tls.${what}: PEM; the SDK's TLS takes DER (openssl x509 -outform der / openssl pkcs8 -topk8 -nocrypt -outform der)`);
+		throw new Error(`${what}: PEM; the SDK's TLS takes DER (openssl x509 -outform der / openssl pkcs8 -topk8 -nocrypt -outform der)`);
 	// X.690: a certificate and a PKCS#8 key are both a SEQUENCE.
-	if (bytes.length < 2 || bytes[0] !== 0x30) throw new Error(`tls.${what}: not DER`);
+	if (bytes.length < 2 || bytes[0] !== 0x30) throw new Error(`${what}: not DER`);
 }
 
 /** The TLS socket's `secure` option; throws an Error saying what is wrong with the tls option. */
@@ -51,19 +53,19 @@ export function secureOptions(tls: TlsOptions = {}): Record<string, unknown> {
 	const verify = tls.verify ?? true;
 	const secure: Record<string, unknown> = { verify };
 	if (tls.ca !== undefined) {
-		const ca = load(tls.ca, "ca");
-		checkDer(new Uint8Array(ca), "ca");
+		const ca = loadCredential(tls.ca, "tls.ca");
+		checkDer(new Uint8Array(ca), "tls.ca");
 		secure.certificate = ca;
 	} else if (verify) {
 		throw new Error("tls.ca: the CA that signed the server's certificate is required (or tls.verify: false to skip verification)");
 	}
 	if ((tls.certificate === undefined) !== (tls.key === undefined)) throw new Error("tls: a client certificate needs its key, and a key its certificate");
 	if (tls.certificate !== undefined && tls.key !== undefined) {
-		const certificate = load(tls.certificate, "certificate");
-		checkDer(new Uint8Array(certificate), "certificate");
-		const key = load(tls.key, "key");
+		const certificate = loadCredential(tls.certificate, "tls.certificate");
+		checkDer(new Uint8Array(certificate), "tls.certificate");
+		const key = loadCredential(tls.key, "tls.key");
 		const keyBytes = new Uint8Array(key);
-		checkDer(keyBytes, "key");
+		checkDer(keyBytes, "tls.key");
 		const algorithm = keyAlgorithm(keyBytes);
 		if (algorithm === undefined) throw new Error("tls.key: not an unencrypted PKCS#8 key (openssl pkcs8 -topk8 -nocrypt -outform der)");
 		// The SDK's mutual TLS signs CertificateVerify with RSA only: an EC key fails the handshake.

@@ -56,3 +56,24 @@ function equals(bytes: Uint8Array, expected: readonly number[]): boolean {
 	for (let i = 0; i < bytes.length; i++) if (bytes[i] !== expected[i]) return false;
 	return true;
 }
+
+const OctetString = 0x04;
+
+/** An RSA key's modulus (RFC 8017 A.1.2: the second INTEGER of RSAPrivateKey, inside the
+ *  PKCS#8 privateKey OCTET STRING), without leading zeros; undefined for anything else. */
+export function rsaModulus(der: Uint8Array): Uint8Array | undefined {
+	if (keyAlgorithm(der) !== "rsa") return undefined;
+	const info = element(der, 0, der.length)!;
+	const version = element(der, info.start, info.end)!;
+	const algorithm = element(der, version.end, info.end)!;
+	const privateKey = element(der, algorithm.end, info.end);
+	if (!privateKey || privateKey.tag !== OctetString) return undefined;
+	const rsaKey = element(der, privateKey.start, privateKey.end);
+	if (!rsaKey || rsaKey.tag !== Sequence) return undefined;
+	const rsaVersion = element(der, rsaKey.start, rsaKey.end);
+	const modulus = rsaVersion && element(der, rsaVersion.end, rsaKey.end);
+	if (!modulus || modulus.tag !== Integer) return undefined;
+	let start = modulus.start;
+	while (start < modulus.end - 1 && der[start] === 0) start++;
+	return der.subarray(start, modulus.end);
+}

@@ -1,0 +1,397 @@
+// The server side of TLS 1.2 on the SDK's own TLS code ($(MODULES)/crypt/ssl): an accepted TCP
+// connection wrapped in the SDK's session, with the ECMA-419 socket shape the WebSocket server
+// uses (read, write, close, onReadable/onWritable/onError). The SDK offers its session only as a
+// client (examples/io/tcp/tlssocket always starts a ClientHello); a session never told to start
+// one answers as a server, and this class works around what that path gets wrong:
+// - the ClientHello is hashed into a buffer the server side never creates (ssl_handshake.js
+//   reads session.handshakeMessages before anything was written): made here;
+// - the server's certificate and key are not taken from options (ssl_cert.js getCerts() reads a
+//   "srvcert.der" resource, getKey() has no server key at all): ServerIdentity supplies both;
+// - only RSA key exchange works as a server (no ECDHE ServerKeyExchange, DHE fails inside the
+//   SDK): a ClientHello whose best suite is another kind gets a handshake_failure alert here;
+// - resumption hands the cache entry over as the master secret: the cache is off;
+// - a failed handshake throws from inside the socket's callback, which would abort XS: caught,
+//   answered with an alert, traced, and reported as onError, so that connection closes and the
+//   server goes on;
+// - handshake records are written without looking at the TCP write budget (a certificate chain
+//   overflows lin's 1,536 bytes): those that do not fit wait for the next onWritable;
+// - bytes that are not TLS records (plain HTTP sent to the TLS port) are refused at once instead
+//   of waiting for a record whose length is made of text.
+// - its ServerHello has no extensions, so no renegotiation_info (RFC 5746), and OpenSSL 3
+//   clients refuse it: added (tlsserver/hello) to the record sent and to the handshake hash.
+// What cannot be fixed from outside: TLS 1.2 only; TLS_RSA_WITH_AES_{128,256}_CBC_SHA{,256} only
+// (no forward secrecy); no resumption; no client certificates.
+import TCP from "embedded:io/socket/tcp";
+import Timer from "timer";
+import SSLSession from "ssl/session";
+import CertificateManager from "ssl/cert";
+import SSLStream from "ssl/stream";
+import { RSA } from "ssl/constants";
+import PKCS8 from "pkcs8";
+import type { ServerCredentials } from "tlsserver/identity";
+import { offersSecureRenegotiation, withRenegotiationInfo } from "tlsserver/hello";
+
+/** Whether this build can serve TLS. */
+export const tlsServerAvailable = true;
+
+/** TLS overhead kept out of the budget the application is told (tlssocket.js uses the same:
+ *  a CBC record adds at most 5 + 16 + 32 + 16 bytes). */
+const overhead = 96;
+/** The largest record a peer may send (RFC 5246 §6.2.3: 2^14 + 2048 of ciphertext). */
+const maxRecord = 16384 + 2048 + 5;
+const clientHello = 1;
+const finished = 20;
+// RFC 5246 §7.2: alert descriptions this class sends itself.
+const handshakeFailure = 40;
+const decodeError = 50;
+
+/** The server's certificates and its parsed key: made once (parsing the key is the slow part),
+ *  shared by every session. Each session's certificate manager. */
+class ServerIdentity extends CertificateManager {
+	readonly #certificates: Array<ArrayBuffer | HostBuffer>;
+	readonly #key: object;
+	constructor(credentials: ServerCredentials) {
+		super({ verify: false });
+		this.#certificates = credentials.certificates;
+		this.#key = PKCS8.parse(new Uint8Array(credentials.key));
+	}
+	getCerts() {
+		return this.#certificates;
+	}
+	// The server's own key (ssl_handshake.js asks with no certificate). A client's certificate
+	// is never verified here: the SDK's CertificateRequest is malformed for TLS 1.2.
+	getKey(certificate?: ArrayBuffer | HostBuffer) {
+		return certificate === undefined ? this.#key : undefined;
+	}
+}
+
+/** What TLSServerSocket takes: made once per server from checked credentials. */
+export function prepareIdentity(credentials: ServerCredentials): object {
+	return new ServerIdentity(credentials);
+}
+
+export interface TLSServerSocketOptions {
+	/** The accepted connection (the listener's read()). */
+	from: unknown;
+	/** prepareIdentity()'s result. */
+	identity: object;
+	nodelay?: boolean;
+	/** Inside these `this` is the TLSServerSocket. */
+	onReadable?: (count: number) => void;
+	onWritable?: (count: number) => void;
+	onError?: () => void;
+}
+
+/** The TCP connection under the session, which reads and writes it directly. */
+class Carrier extends TCP {
+	owner: TLSServerSocket | undefined;
+	/** session_419.js keeps these on the socket it is given: bytes the socket holds, and its
+	 *  write budget as the session counts it (the budget used here is #budget). */
+	readable = 0;
+	writable = 0;
+	#budget = 0;
+	#failed = false;
+	// Handshake records that did not fit the budget, in order.
+	#pending: Array<ArrayBuffer | Uint8Array> | undefined;
+	// The ClientHello's records as read, until it is parsed; then whether the next record
+	// written (the ServerHello) gains renegotiation_info.
+	#hello: Uint8Array[] | undefined = [];
+	#patchHello = false;
+
+	get budget(): number {
+		return this.#budget;
+	}
+
+	/** No ClientHello has been parsed yet. */
+	get helloPending(): boolean {
+		return this.#hello !== undefined;
+	}
+
+	/** A write found the peer gone. */
+	get failed(): boolean {
+		return this.#failed;
+	}
+
+	// The session reads into views only (session_419.js readPacket).
+	read(view: any): any {
+		const result = super.read(view);
+		this.#hello?.push((view as Uint8Array).slice());
+		return result;
+	}
+
+	/** The ClientHello is parsed: whether it asked for renegotiation_info, which the ServerHello
+	 *  about to be written then gets. */
+	helloParsed(): boolean {
+		const hello = this.#hello;
+		this.#hello = undefined;
+		if (!hello) return false;
+		let size = 0;
+		for (const part of hello) size += part.length;
+		const records = new Uint8Array(size);
+		size = 0;
+		for (const part of hello) {
+			records.set(part, size);
+			size += part.length;
+		}
+		return (this.#patchHello = offersSecureRenegotiation(records));
+	}
+
+	/** The session's records: written when they fit, else kept for the next grant. */
+	write(packet: ArrayBuffer | Uint8Array): number {
+		if (this.#patchHello) {
+			this.#patchHello = false;
+			packet = withRenegotiationInfo(packet, 5);
+		}
+		if (this.#pending || packet.byteLength > this.#budget) {
+			(this.#pending ??= []).push(packet);
+			return 0;
+		}
+		return this.put(packet);
+	}
+
+	grant(count: number) {
+		this.#budget = count;
+		const pending = this.#pending;
+		while (pending?.length && pending[0].byteLength <= this.#budget) this.put(pending.shift()!);
+		if (pending && !pending.length) this.#pending = undefined;
+	}
+
+	private put(packet: ArrayBuffer | Uint8Array): number {
+		const left = super.write(packet) as unknown;
+		if (typeof left !== "number") {
+			this.#failed = true;
+			this.#budget = 0;
+			return 0;
+		}
+		return (this.#budget = left);
+	}
+}
+
+function carrierReadable(this: Carrier, count: number) {
+	this.readable = count;
+	this.owner?.received();
+}
+function carrierWritable(this: Carrier, count: number) {
+	this.grant(count);
+	this.owner?.writableAgain();
+}
+function carrierError(this: Carrier) {
+	this.owner?.ended("the connection ended");
+}
+
+export default class TLSServerSocket {
+	readonly remoteAddress: string | undefined;
+	#carrier: Carrier | undefined;
+	#session: SSLSession | undefined;
+	#open = false;
+	// The record being read by the application: its plaintext, and how far it was read.
+	#plain: Uint8Array | undefined;
+	#position = 0;
+	#delivering = false;
+	#resume: Timer | undefined;
+	readonly #onReadable: TLSServerSocketOptions["onReadable"];
+	readonly #onWritable: TLSServerSocketOptions["onWritable"];
+	readonly #onError: TLSServerSocketOptions["onError"];
+
+	constructor(options: TLSServerSocketOptions) {
+		this.#onReadable = options.onReadable;
+		this.#onWritable = options.onWritable;
+		this.#onError = options.onError;
+		const session = new SSLSession({ protocolVersion: 0x303, cache: false });
+		session.handshakeMessages = new SSLStream();
+		session.certificateManager = options.identity;
+		this.#session = session;
+		const carrier = new Carrier({
+			from: options.from,
+			nodelay: options.nodelay,
+			onReadable: carrierReadable,
+			onWritable: carrierWritable,
+			onError: carrierError,
+		} as never);
+		carrier.owner = this;
+		this.#carrier = carrier;
+		this.remoteAddress = (carrier as unknown as { remoteAddress?: string }).remoteAddress;
+	}
+
+	/** The application's bytes of the record being read: into a view (returns the count), or
+	 *  `count` of them as a new ArrayBuffer. */
+	read(target?: number | ArrayBufferView | ArrayBuffer): number | ArrayBuffer | undefined {
+		const plain = this.#plain;
+		if (!plain) return undefined;
+		const position = this.#position;
+		const available = plain.length - position;
+		let result: number | ArrayBuffer;
+		if (typeof target === "object") {
+			const view = ArrayBuffer.isView(target) ? target : new Uint8Array(target);
+			result = view.byteLength < available ? view.byteLength : available;
+			new Uint8Array(view.buffer, view.byteOffset, result).set(plain.subarray(position, position + result));
+			this.#position = position + result;
+		} else {
+			const count = target ?? available;
+			if (count > available) throw new Error("invalid");
+			result = plain.slice(position, position + count).buffer;
+			this.#position = position + count;
+		}
+		if (this.#position === plain.length) this.recordRead();
+		return result;
+	}
+
+	/** Writes one record; answers the budget left, as the TCP socket does (nothing once the
+	 *  peer is gone). */
+	write(data: ArrayBufferView | ArrayBuffer): number | undefined {
+		const carrier = this.#carrier;
+		const session = this.#session;
+		if (!carrier || !session || !this.#open || data.byteLength + overhead > carrier.budget) throw new Error("would block");
+		session.write(carrier, data);
+		if (carrier.failed) return undefined;
+		const left = carrier.budget;
+		return left > overhead ? left - overhead : 0;
+	}
+
+	/** Sends close_notify when the handshake is done, and closes the connection. */
+	close(): void {
+		const carrier = this.#carrier;
+		if (!carrier) return;
+		const session = this.#session;
+		if (this.#open && session && !carrier.failed) {
+			try {
+				session.close(carrier);
+			} catch {
+				// the connection is going anyway
+			}
+		}
+		this.release();
+		carrier.close();
+	}
+
+	/** The carrier's bytes: the handshake's, or records for the application. */
+	received(): void {
+		if (!this.#open) return this.handshake();
+		if (!this.#plain && !this.#delivering) this.deliver();
+	}
+
+	writableAgain(): void {
+		const budget = this.#carrier!.budget;
+		if (this.#open && budget > overhead) this.#onWritable?.call(this, budget - overhead);
+	}
+
+	ended(reason: string): void {
+		if (!this.#carrier) return;
+		if (!this.#open) trace(`TLS: ${reason} during the handshake\n`);
+		this.release();
+		this.#onError?.call(this);
+	}
+
+	private handshake() {
+		const session = this.#session!;
+		const carrier = this.#carrier!;
+		try {
+			for (;;) {
+				if (session.handshakeProcess === clientHello) {
+					if (session.chosenCipher!.keyExchangeAlgorithm !== RSA)
+						return this.fail("the client offers no TLS_RSA_WITH_AES_* suite, the only kind this server has", handshakeFailure);
+					if (carrier.helloParsed()) hashRenegotiationInfo(session);
+				}
+				if (session.handshake(carrier)) break;
+				const problem = recordProblem(session.packetBuffer);
+				if (problem) return this.fail(problem, decodeError);
+				const next = session.handshakeProcess;
+				if (next !== clientHello && next !== finished && !carrier.readable) return;
+			}
+		} catch (error) {
+			// Before a ClientHello was parsed, the bytes were not one.
+			return this.fail((error as Error).message, carrier.helloPending ? decodeError : handshakeFailure);
+		}
+		// The session sent its alert itself.
+		if (session.alert) return this.fail(`alert ${session.alert.description}`, 0);
+		this.#open = true;
+		this.writableAgain();
+		if (this.#carrier && carrier.readable && !this.#plain) this.deliver();
+	}
+
+	// Records for the application, one at a time: the next is read once this one is.
+	private deliver() {
+		this.#delivering = true;
+		while (this.#carrier && (this.#plain || this.nextRecord())) {
+			const plain = this.#plain!;
+			this.#onReadable?.call(this, plain.length - this.#position);
+			if (this.#plain === plain) break;
+		}
+		this.#delivering = false;
+	}
+
+	private nextRecord(): boolean {
+		let data: Uint8Array | null | undefined;
+		try {
+			data = this.#session!.read(this.#carrier!);
+		} catch (error) {
+			this.fail((error as Error).message, 0);
+			return false;
+		}
+		if (data === null) {
+			this.ended("the client closed");
+			return false;
+		}
+		if (!data?.length) return false;
+		this.#plain = data;
+		this.#position = 0;
+		return true;
+	}
+
+	// The application read the whole record: the next comes from a timer, as tlssocket.js does,
+	// unless the read was made inside onReadable (deliver goes on by itself).
+	private recordRead() {
+		this.#plain = undefined;
+		if (this.#delivering || this.#resume || !this.#carrier?.readable) return;
+		this.#resume = Timer.set(() => {
+			this.#resume = undefined;
+			if (this.#carrier && !this.#plain) this.deliver();
+		});
+	}
+
+	private fail(reason: string, alert: number) {
+		trace(`TLS: ${reason}\n`);
+		const carrier = this.#carrier;
+		if (!carrier) return;
+		// A fatal alert in the clear (the server's side is not encrypted until its Finished).
+		if (alert && !this.#open && !carrier.failed) carrier.write(Uint8Array.of(0x15, 3, 3, 0, 2, 2, alert).buffer);
+		this.release();
+		carrier.close();
+		this.#onError?.call(this);
+	}
+
+	private release() {
+		const carrier = this.#carrier;
+		if (carrier) carrier.owner = undefined;
+		this.#carrier = undefined;
+		this.#session = undefined;
+		this.#plain = undefined;
+		if (this.#resume) Timer.clear(this.#resume);
+		this.#resume = undefined;
+	}
+}
+
+// The ServerHello the session is about to hash gains renegotiation_info there too (its record
+// gains it in Carrier.write), so both ends compute the same Finished.
+function hashRenegotiationInfo(session: SSLSession) {
+	const digests = session.handshakeDigests!;
+	for (const name in digests) {
+		const digest = digests[name];
+		digests[name] = {
+			write(message: ArrayBufferLike | ArrayBufferView) {
+				digests[name] = digest;
+				digest.write(withRenegotiationInfo(message as ArrayBuffer, 0));
+			},
+		};
+	}
+}
+
+/** What is wrong with the record being read, if it cannot be TLS (RFC 5246 §6.2.1). */
+function recordProblem(record: (Uint8Array & { offset: number }) | null | undefined): string | undefined {
+	if (!record || !record.offset) return undefined;
+	const type = record[0];
+	if (type < 20 || type > 23 || (record.offset > 1 && record[1] !== 3))
+		return type === 0x47 || type === 0x50 || type === 0x48 ? "plain HTTP sent to the TLS port" : "not a TLS record";
+	if (record.offset >= 5 && record.length > maxRecord) return "a record longer than TLS allows";
+	return undefined;
+}
