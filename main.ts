@@ -1,7 +1,8 @@
 // The app: wiring and configuration only. Everything comes from mc/config (manifest.json, or
 // name=value on the mcconfig / npm start command line, where values arrive as strings).
 import config from "mc/config";
-import { flag as flagSetting, number as numberSetting } from "settings/values";
+import Resource from "Resource";
+import { flag as flagSetting, number as numberSetting, resource as resourceSetting } from "settings/values";
 import { startAtBridge } from "at/bridge";
 import { boardClock, boardNetwork, preferenceStore } from "at/board";
 import { sntpCommands } from "at/sntp";
@@ -13,14 +14,36 @@ import { startSocketIOClient } from "socketio/app";
 import { apiRoutes } from "wsserver/api";
 import { consoleRoute } from "wsserver/page";
 import { echo } from "wsserver/echo";
-import { WebSocketServer } from "wsserver/server";
+import { WebSocketServer, type WebSocketServerOptions } from "wsserver/server";
+import { fromTestPki, serverCredentials } from "tlsserver/identity";
+import TLSServerSocket, { prepareIdentity } from "tlsserver/socket";
 import type { MemoryBudget } from "ws/budget";
 
 const number = (name: string, fallback: number) => numberSetting(config, name, fallback);
 const flag = (name: string, fallback: boolean) => flagSetting(config, name, fallback);
 
-function startEchoServer(): WebSocketServer {
-	return new WebSocketServer({
+const resource = (name: string, fallback?: string) => resourceSetting(config, name, fallback);
+
+// The certificates the build carries and uses: the TLS server's, and the CA the clients trust.
+function certificatesInUse(): string[] {
+	const names = [resource("wssCertificate", "server-rsa.der"), ...chain(), resource("clientCA", "ca.der"), resource("clientCertificate", "client.der")];
+	return names.filter((name): name is string => name !== undefined && Resource.exists(name));
+}
+
+// wssChain: resource names, comma-separated, from the server's issuer up (not the root).
+function chain(): string[] {
+	return String(config.wssChain ?? "").split(",").map((name) => name.trim()).filter((name) => name.length > 0);
+}
+
+// The test PKI's keys are in the repository: a board that serves or trusts them is open to anyone.
+function usesTestCertificates(): boolean {
+	const test = certificatesInUse().filter((name) => fromTestPki(new Resource(name)));
+	if (test.length) trace(`TLS: this build carries the test PKI of certs/ (${test.join(", ")}), whose private keys are public: build with your own (README) before a board leaves the bench\n`);
+	return test.length > 0;
+}
+
+function echoServerOptions(): WebSocketServerOptions {
+	return {
 		port: number("wsPort", 8080),
 		path: String(config.wsPath ?? "/ws"),
 		maxClients: number("wsMaxClients", 8),
@@ -36,8 +59,33 @@ function startEchoServer(): WebSocketServer {
 		readBuffer: config.wsReadBuffer === undefined ? undefined : number("wsReadBuffer", 1536),
 		memoryBudget: config.wsMemoryBudget === undefined ? undefined : number("wsMemoryBudget", 49152),
 		greeting: String(config.wsGreeting ?? ""),
-		routes: [consoleRoute("/"), ...apiRoutes({ version: String(config.version ?? ""), profile: String(config.profile ?? "") })],
+		routes: [
+			consoleRoute("/"),
+			...apiRoutes({ version: String(config.version ?? ""), profile: String(config.profile ?? ""), testCertificates: usesTestCertificates() }),
+		],
 		onMessage: echo,
+	};
+}
+
+// wss:// and https:// on wssPort (0: none), with the same routes and the plain server's memory
+// budget; at most wssMaxClients WebSocket clients, as each TLS session holds its own buffers.
+function startTlsServer(options: WebSocketServerOptions, budget: MemoryBudget): WebSocketServer | undefined {
+	const port = number("wssPort", 0);
+	if (!port) return undefined;
+	const credentials = serverCredentials({
+		certificate: resource("wssCertificate", "server-rsa.der") ?? "",
+		key: resource("wssKey", "server-rsa-key.der") ?? "",
+		chain: chain(),
+	});
+	const maxClients = number("wssMaxClients", 2);
+	return new WebSocketServer({
+		...options,
+		port,
+		maxClients,
+		maxConnections: maxClients + 1,
+		maxPending: maxClients,
+		budget,
+		tls: { Socket: TLSServerSocket, identity: prepareIdentity(credentials) },
 	});
 }
 
@@ -79,6 +127,10 @@ export default function main() {
 	let server: WebSocketServer | undefined;
 	if (config.role === "client") startEchoClient(config);
 	else if (config.role === "socketio") startSocketIOClient(config);
-	else server = startEchoServer();
+	else {
+		const options = echoServerOptions();
+		server = new WebSocketServer(options);
+		startTlsServer(options, server.budget);
+	}
 	if (flag("at", true)) startAtConsole(server?.budget);
 }

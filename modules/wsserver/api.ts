@@ -14,6 +14,8 @@ export interface ApiOptions {
 	profile?: string;
 	/** Deepest nesting of arrays and objects a JSON body may have (default maxJsonDepth). */
 	maxJsonDepth?: number;
+	/** Whether the build carries certificates of the test PKI (certs/), whose keys are public. */
+	testCertificates?: boolean;
 }
 
 /**
@@ -27,7 +29,7 @@ export const maxJsonDepth = 10;
 
 /** GET /api/status and POST /api/echo. */
 export function apiRoutes(options: ApiOptions): HttpRoute[] {
-	return [new StatusRoute(options.version, "/api/status", options.profile), new EchoRoute(undefined, options.maxJsonDepth)];
+	return [new StatusRoute(options.version, "/api/status", options.profile, options.testCertificates), new EchoRoute(undefined, options.maxJsonDepth)];
 }
 
 const Quote = 0x22;
@@ -49,13 +51,15 @@ export class StatusRoute implements HttpRoute {
 	readonly methods = getOnly;
 	readonly #version: string;
 	readonly #profile: string;
+	readonly #testCertificates: boolean;
 	// Made with the route: the heap figures are sampled from then on.
 	readonly #heap = new HeapMonitor();
 
-	constructor(version: string, path = "/api/status", profile = "") {
+	constructor(version: string, path = "/api/status", profile = "", testCertificates = false) {
 		this.path = path;
 		this.#version = version;
 		this.#profile = profile;
+		this.#testCertificates = testCertificates;
 	}
 
 	start(_request: HttpRequest, server: ServerView): HttpExchange {
@@ -63,6 +67,8 @@ export class StatusRoute implements HttpRoute {
 			json(200, {
 				version: this.#version,
 				profile: this.#profile,
+				testCertificates: this.#testCertificates,
+				tls: server.tls,
 				uptimeMs: Date.now() - server.startedAt,
 				memory: this.#heap.report(),
 				websocket: { path: server.path, clients: server.clientCount, budget: server.dataBudget() },

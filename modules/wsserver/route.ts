@@ -25,6 +25,8 @@ export interface ServerView {
 	readonly clientCount: number;
 	readonly connectionCount: number;
 	readonly startedAt: number;
+	/** Whether the connection came to the TLS port (https://, wss://). */
+	readonly tls: boolean;
 	readonly limits: Readonly<Record<string, number>>;
 	/** The memory budget of WebSocket data: bytes held now, the most held at once, the limit,
 	 *  and how many connections wait for room. */

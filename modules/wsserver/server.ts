@@ -80,13 +80,30 @@ export interface WebSocketServerOptions {
 	 *  (bytes.slice()) to use it later. */
 	onMessage?: (client: Client, bytes: Uint8Array, binary: boolean) => void;
 	onClose?: (client: Client, code: number, reason: string) => void;
+	/** Serve TLS (wss:// and https://): each connection is made with this socket class
+	 *  (tlsserver/socket) and identity (its prepareIdentity()) instead of a TCP socket. */
+	tls?: { Socket: SocketClass; identity: object };
+	/** Share another server's memory budget (memoryBudget is then ignored): the TLS port and the
+	 *  plain one never fill the heap together. */
+	budget?: MemoryBudget;
 }
+
+/** What a connection's socket is made with: TCP, or a TLS socket of the same shape. */
+export type SocketClass = new (options: any) => object;
 
 type Socket = InstanceType<typeof TCP>;
 
 /** A connection's socket, which knows its client: the callbacks every socket shares find it here. */
 class ClientSocket extends TCP {
 	client: Client | undefined;
+}
+
+/** The same for a TLS server's socket class (made once per server). */
+function clientSocketClass(tls: WebSocketServerOptions["tls"]): typeof ClientSocket {
+	if (!tls) return ClientSocket;
+	return class extends (tls.Socket as typeof TCP) {
+		client: Client | undefined;
+	};
 }
 
 interface Limits {
@@ -236,8 +253,9 @@ export class Client {
 		this.#server = server;
 		// The SDK's TCP write() answers the budget left, and nothing when the peer is gone.
 		this.#queue = new WriteQueue(server.connectionLimits.maxQueue, undefined, true, server.budget);
-		const socket = new ClientSocket({
+		const socket = new server.Socket({
 			from: handle,
+			identity: server.identity,
 			format: "buffer",
 			// Messages are small and answered at once: Nagle's algorithm would hold each reply
 			// back until the peer's delayed ACK (40 ms and more).
@@ -245,7 +263,7 @@ export class Client {
 			onReadable: Client.#onReadable,
 			onWritable: Client.#onWritable,
 			onError: Client.#onError,
-		});
+		} as ConstructorParameters<typeof TCP>[0]);
 		socket.client = this;
 		this.#socket = socket;
 		this.remoteAddress = this.#socket.remoteAddress;
@@ -893,6 +911,9 @@ export class WebSocketServer implements ServerView {
 	readonly readStorage: ArrayBuffer;
 	/** What WebSocket clients hold for data (see WebSocketServerOptions.memoryBudget). */
 	readonly budget: MemoryBudget;
+	/** What each connection's socket is made with (TCP, or TLS), and the TLS identity. */
+	readonly Socket: typeof ClientSocket;
+	readonly identity: object | undefined;
 	/** What every connection's core shares (one object rather than copies in each). */
 	readonly protocolSettings: ProtocolSettings;
 	/** A connection reads only while budget.held is at most this. */
@@ -954,9 +975,11 @@ export class WebSocketServer implements ServerView {
 			trace(`wsserver: memoryBudget ${memoryBudget} is below one message of maxMessage and a read buffer: ${readReserve} bytes used instead\n`);
 			memoryBudget = readReserve;
 		}
-		this.budget = new MemoryBudget(memoryBudget);
+		this.budget = options.budget ?? new MemoryBudget(memoryBudget);
+		this.Socket = clientSocketClass(options.tls);
+		this.identity = options.tls?.identity;
 		this.protocolSettings = protocolSettings("server", { random: noRandom, maxMessage: this.maxMessage, budget: this.budget });
-		this.readableBelow = memoryBudget - readReserve;
+		this.readableBelow = Math.max(0, this.budget.limit - readReserve);
 		const handshakeTimeout = options.handshakeTimeout ?? 10_000;
 		this.connectionLimits = Object.freeze({
 			maxHead: options.maxHead ?? 2048,
@@ -985,13 +1008,17 @@ export class WebSocketServer implements ServerView {
 			for (const client of [...this.#lingering]) client.tick(now);
 			for (const client of [...this.#waiting]) client.tick(now);
 		}, period);
-		trace(`wsserver: listening on port ${options.port}, WebSocket at ${this.path}\n`);
+		trace(`wsserver: listening on port ${options.port}${options.tls ? " (TLS)" : ""}, WebSocket at ${this.path}\n`);
 	}
 
 	// --- ServerView: what routes see of the server (wsserver/route) ---------------------------
 
 	get clientCount(): number {
 		return this.#clients.size;
+	}
+
+	get tls(): boolean {
+		return this.identity !== undefined;
 	}
 
 	get connectionCount(): number {
