@@ -68,6 +68,9 @@ export async function startLinTarget(options: TargetOptions): Promise<LinTarget>
 	// own port lock), so that two checkouts on one machine can run their lin tests side by side.
 	if (config.wsPort === undefined && process.env.LIN_WS_PORT) config.wsPort = Number(process.env.LIN_WS_PORT);
 	const port = Number(config.wsPort ?? defaults.wsPort ?? 8080);
+	// The TLS port moves with it (the port lock covers both).
+	if (config.wssPort === undefined && defaults.wssPort && process.env.LIN_WS_PORT) config.wssPort = port + 363;
+	const tlsPort = Number(config.wssPort ?? defaults.wssPort ?? 0);
 	const role = String(config.role ?? defaults.role ?? "server");
 
 	// One mcsim per port on this machine: parallel test files would otherwise fight over it.
@@ -88,7 +91,9 @@ export async function startLinTarget(options: TargetOptions): Promise<LinTarget>
 		const build = await buildLin({ manifest: withFixedHeap(manifest), config });
 		return await startMcsim(build.mcSo, {
 			port,
-			ready: role === "server" ? listeningPattern : undefined,
+			tlsPort: tlsPort || undefined,
+			// With TLS the TLS listener starts last.
+			ready: role === "server" ? (tlsPort ? /^wsserver: listening on port \d+ \(TLS\)/ : listeningPattern) : undefined,
 			serialPath: serial?.host,
 			cleanup,
 		});
@@ -104,6 +109,7 @@ export interface McsimOptions {
 	ready?: RegExp;
 	/** What the Target reports (the app's server port, the AT console's far end). */
 	port?: number;
+	tlsPort?: number;
 	serialPath?: string;
 	/** Runs once mcsim has stopped (releases what the caller set up for it). */
 	cleanup?: () => void;
@@ -165,6 +171,7 @@ export async function startMcsim(mcSo: string, run: McsimOptions = {}): Promise<
 		pid: mcsim.pid,
 		host: "127.0.0.1",
 		port: run.port ?? 0,
+		tlsPort: run.tlsPort,
 		serialPath: run.serialPath,
 		log: log.lines,
 		instruments,

@@ -6,6 +6,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { projectRoot } from "../runtime/realm.ts";
+import { resolveManifest } from "../runtime/manifest.ts";
 import { openPtyPair, type PtyPair } from "./pty.ts";
 import type { Target, TargetOptions } from "./target.ts";
 import { LogCollector } from "./log.ts";
@@ -23,9 +24,12 @@ export async function freePort(): Promise<number> {
 
 export async function startSimTarget(options: TargetOptions): Promise<Target> {
 	const port = Number(options.config?.wsPort ?? (await freePort()));
+	// A build that serves TLS gets a port of its own too, so that targets run side by side.
+	const manifestTls = Number(resolveManifest(options.manifest ?? path.join(projectRoot, "manifest.json"), "lin").config.wssPort ?? 0);
+	const tlsPort = Number(options.config?.wssPort ?? (manifestTls ? await freePort() : 0));
 	const pty: PtyPair | undefined = options.serial ? await openPtyPair() : undefined;
 	const dataDirectory = fs.mkdtempSync(path.join(os.tmpdir(), "sim-data-"));
-	const config = Object.entries({ ...options.config, wsPort: port }).map(([key, value]) => `${key}=${value}`);
+	const config = Object.entries({ ...options.config, wsPort: port, ...(tlsPort ? { wssPort: tlsPort } : {}) }).map(([key, value]) => `${key}=${value}`);
 	const child = spawn(
 		process.execPath,
 		[
@@ -60,6 +64,7 @@ export async function startSimTarget(options: TargetOptions): Promise<Target> {
 		kind: "sim",
 		host: "127.0.0.1",
 		port,
+		tlsPort: tlsPort || undefined,
 		pid: child.pid,
 		serialPath: pty?.host,
 		log: log.lines,

@@ -22,6 +22,8 @@ export interface Target {
 	/** Address and port of the firmware's WebSocket/HTTP server. */
 	readonly host: string;
 	readonly port: number;
+	/** The TLS port (wss://, https://), when the build serves one. */
+	readonly tlsPort?: number;
 	/** The device path a test opens to talk to the AT console (a pty end, or a real port). */
 	readonly serialPath?: string;
 	/** The process running the firmware on this machine (sim, lin), for CPU-time figures. */

@@ -6,7 +6,7 @@
 // are looked up in `sdk.ts`, which says which modules the host runtime implements for each.
 import fs from "node:fs";
 import path from "node:path";
-import { sdkManifestModules, sdkModuleFor } from "./sdk.ts";
+import { hostModuleForProjectFile, sdkManifestModules, sdkModuleFor } from "./sdk.ts";
 
 export type ModuleSource =
 	| { kind: "file"; file: string } // a firmware source file (.ts or .js) of the project
@@ -85,7 +85,9 @@ export function resolveManifest(manifestPath: string, platform: string): Resolve
 				if (fs.existsSync(target + ".d.ts")) continue; // typings for mcconfig, not a runtime module
 				const file = sourceFile(target);
 				if (!file) throw new Error(`manifest ${dir}: no source file for module ${key}: ${entry}`);
-				result.modules.set(specifier(key, stripExtension(path.basename(file))), { kind: "file", file });
+				const name = specifier(key, stripExtension(path.basename(file)));
+				const standIn = hostModuleForProjectFile(file);
+				result.modules.set(name, standIn ? { kind: "host", name: standIn } : { kind: "file", file });
 			}
 		}
 	}

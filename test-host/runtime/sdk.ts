@@ -25,6 +25,9 @@ const sdkManifests: Record<string, string[]> = {
 		"embedded:io/socket/tcp/tls",
 	],
 	"$(MODULES)/crypt/digest/manifest.json": ["crypt"],
+	// The SDK's TLS engine (modules/crypt/ssl): the host has none of its modules; the project
+	// module that drives it as a server is stood in for whole (projectModulesOverSdk).
+	"$(MODDABLE)/modules/crypt/tls_419.json": [],
 	"$(MODULES)/files/preference/manifest.json": ["preference"],
 	"$(MODULES)/base/instrumentation/manifest.json": ["instrumentation"],
 	"$(MODULES)/base/debug/manifest.json": ["debug"],
@@ -33,9 +36,27 @@ const sdkManifests: Record<string, string[]> = {
 
 /** SDK module files a manifest may name directly under its own key. */
 const sdkModuleFiles: Record<string, string> = {
+	"$(MODULES)/crypt/ssl/session_419": "ssl/session",
 	"$(MODULES)/data/logical/*": "logical",
 	"$(MODULES)/crypt/etc/rng": "rng",
 };
+
+/**
+ * Project modules whose whole job is to drive SDK code the host does not have, by their file
+ * (relative to the project): the host runs its own implementation of the same exports instead.
+ * Only tlsserver/tls/socket.ts, over the SDK's TLS session ($(MODULES)/crypt/ssl); the code above
+ * it (wsserver) runs unchanged, and lin runs the real module.
+ */
+const projectModulesOverSdk: Record<string, string> = {
+	"modules/tlsserver/tls/socket.ts": "tlsserver/socket",
+};
+
+/** The host module standing in for a project file (an absolute path), if any. */
+export function hostModuleForProjectFile(file: string): string | undefined {
+	const normalized = file.split("\\").join("/");
+	for (const [suffix, name] of Object.entries(projectModulesOverSdk)) if (normalized.endsWith(`/${suffix}`)) return name;
+	return undefined;
+}
 
 /** The host implementations, one file each under modules/. */
 const hostModules: Record<string, () => Promise<{ default: HostModuleFactory }>> = {
@@ -54,6 +75,7 @@ const hostModules: Record<string, () => Promise<{ default: HostModuleFactory }>>
 	"embedded:io/socket/listener": () => import("./modules/listener.ts"),
 	"embedded:io/serial": () => import("./modules/serial.ts"),
 	"embedded:io/socket/tcp/tls": () => import("./modules/tls.ts"),
+	"tlsserver/socket": () => import("./modules/tlsserver.ts"),
 };
 
 export function sdkManifestModules(include: string): string[] | undefined {
