@@ -5,6 +5,8 @@
 #
 #   certs/generate.sh            rewrites the files next to this script
 #   certs/generate.sh OUTDIR     writes a fresh set into OUTDIR instead
+#   PKI_ORGANIZATION="Example Co" certs/generate.sh OUTDIR
+#                                a PKI of your own (its keys never leave your machine): see README
 #
 # Needs bash and openssl (checked with OpenSSL 3.0). Keys are new on every run; subject names
 # are fixed; serial numbers are random.
@@ -20,7 +22,9 @@ out="$(cd "$out" && pwd)"
 # by SNTP may lag the machine that generated the files.
 not_before="$(date -u -d 'yesterday' +%Y%m%d000000Z)"
 not_after="$(date -u -d "$(date -u -d yesterday +%Y-%m-%d) + 20 years" +%Y%m%d000000Z)"
-organization="moddable-ws-at-bridge test PKI"
+# PKI_ORGANIZATION names another PKI (your own): firmware flags any certificate naming the
+# default one as the public test PKI (tlsserver/identity.ts fromTestPki).
+organization="${PKI_ORGANIZATION:-moddable-ws-at-bridge test PKI}"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

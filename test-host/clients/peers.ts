@@ -84,7 +84,7 @@ export type PythonEcho = { text: string } | { binary: string } | { tls: string; 
 /** Runs py-client.py; resolves with its JSON lines and exit status. */
 export function pythonExchange(
 	url: string,
-	options: { text?: string[]; binary?: string[]; ca?: string; cert?: string; key?: string; moddableLike?: boolean } = {},
+	options: { text?: string[]; binary?: string[]; ca?: string; cert?: string; key?: string; moddableLike?: boolean; ciphers?: string; serverName?: string } = {},
 ): Promise<{ lines: PythonEcho[]; status: number | null }> {
 	const args = [path.join(here, "py-client.py"), url];
 	for (const text of options.text ?? []) args.push("--text", text);
@@ -92,6 +92,8 @@ export function pythonExchange(
 	if (options.ca) args.push("--ca", options.ca);
 	if (options.cert) args.push("--cert", options.cert, "--key", options.key!);
 	if (options.moddableLike) args.push("--moddable-like");
+	if (options.ciphers) args.push("--ciphers", options.ciphers);
+	if (options.serverName) args.push("--server-name", options.serverName);
 	return new Promise((resolve, reject) => {
 		const child = spawn(python3, args, { stdio: ["ignore", "pipe", "inherit"] });
 		let out = "";
@@ -139,12 +141,13 @@ export function startPythonServer(script: string, args: string[] = []): Promise<
 /** What `openssl s_client` sees of a TLS server: the certificates sent and the verification. */
 export function opensslClient(
 	port: number,
-	options: { clientCertificate?: boolean; servername?: string; moddableLike?: boolean } = {},
+	options: { clientCertificate?: boolean; servername?: string; moddableLike?: boolean; extra?: string[] } = {},
 ): Promise<{ certificatesSent: number; chainSubjects: string[]; verify: string; protocol: string; cipher: string; output: string }> {
 	const args = ["s_client", "-connect", `127.0.0.1:${port}`, "-servername", options.servername ?? "localhost"];
 	args.push("-CAfile", cert("ca.pem"), "-verify_hostname", options.servername ?? "localhost", "-showcerts");
 	if (options.clientCertificate) args.push("-cert", cert("client.pem"), "-key", cert("client-key.pem"));
 	if (options.moddableLike) args.push("-tls1_2", "-groups", "P-256", "-cipher", moddableLike.ciphers);
+	args.push(...(options.extra ?? []));
 	return new Promise((resolve, reject) => {
 		const child = spawn("openssl", args, { stdio: ["pipe", "pipe", "pipe"] });
 		let output = "";

@@ -23,6 +23,8 @@ async def main():
     parser.add_argument("--key", help="client private key (mutual TLS)")
     parser.add_argument("--moddable-like", action="store_true",
                         help="offer only what Moddable's TLS has: TLS 1.2, ECDHE AES-128-GCM suites")
+    parser.add_argument("--ciphers", help="OpenSSL cipher list to offer (TLS 1.2)")
+    parser.add_argument("--server-name", help="the name to verify the server's certificate against")
     parser.add_argument("--text", action="append", default=[])
     parser.add_argument("--binary", action="append", default=[], help="hex")
     args = parser.parse_args()
@@ -33,12 +35,15 @@ async def main():
         if args.moddable_like:
             context.maximum_version = ssl.TLSVersion.TLSv1_2
             context.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256")
+        if args.ciphers:
+            context.set_ciphers(args.ciphers)
         if args.cert:
             context.load_cert_chain(args.cert, args.key)
+    extra = {"server_hostname": args.server_name} if args.server_name else {}
 
     messages = [m for m in args.text] + [bytes.fromhex(m) for m in args.binary]
     try:
-        async with websockets.connect(args.url, ssl=context, compression=None) as websocket:
+        async with websockets.connect(args.url, ssl=context, compression=None, **extra) as websocket:
             for message in messages:
                 await websocket.send(message)
                 echo = await websocket.recv()
