@@ -29,7 +29,8 @@ const kRecordOverhead = 29;
 /** session_419.js maxFragmentSize (2^14). */
 const kMaxFragment = 16384;
 
-function pem(label: string, der: Uint8Array): string {
+/** DER bytes as PEM text, what node:tls takes. Shared with tlsserver.ts. */
+export function pem(label: string, der: Uint8Array): string {
 	const base64 = Buffer.from(der).toString("base64").replace(/.{64}/g, "$&\n");
 	return `-----BEGIN ${label}-----\n${base64}${base64.endsWith("\n") ? "" : "\n"}-----END ${label}-----\n`;
 }

@@ -20,17 +20,13 @@ import { Duplex } from "node:stream";
 import tls from "node:tls";
 import type { HostModuleFactory, RealmServices } from "../host-module.ts";
 import { Channel, channels } from "./tcp.ts";
+import { pem } from "./tls.ts";
 import { bytesOf, callbackOption, closedError, nextTurn, realmError } from "./realm-values.ts";
 
 /** tlsserver/tls/socket.ts: the TLS overhead kept out of the application's budget. */
 const kOverhead = 96;
 /** The SDK's server suites, in its order (ssl_ciphersuites.js). */
 const kCiphers = "AES128-SHA:AES256-SHA:AES128-SHA256:AES256-SHA256";
-
-function pem(label: string, der: Uint8Array): string {
-	const base64 = Buffer.from(der).toString("base64").replace(/.{64}/g, "$&\n");
-	return `-----BEGIN ${label}-----\n${base64}${base64.endsWith("\n") ? "" : "\n"}-----END ${label}-----\n`;
-}
 
 /** A CBC record's size for `size` bytes of data: header, IV, data, MAC, padding (RFC 5246 §6.2.3.2). */
 function recordSize(size: number, macSize: number): number {
