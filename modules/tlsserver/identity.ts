@@ -1,8 +1,8 @@
 // The server's TLS identity from the build's configuration, checked before the first client
 // comes: the SDK's TLS reports a certificate or key it cannot use only as handshakes that fail,
 // one client at a time, so what it cannot use is refused here with a message that says why.
-import { checkDer, loadCredential, type Bytes, type Credential } from "wsclient/credentials";
-import { keyAlgorithm, rsaModulus } from "wsclient/pkcs8";
+import { loadDer, loadKey, type Bytes, type Credential } from "wsclient/credentials";
+import { rsaModulus } from "wsclient/pkcs8";
 
 export interface ServerTlsOptions {
 	/** The server's certificate (DER): a resource name or the bytes. Its key must be RSA. */
@@ -21,22 +21,13 @@ export interface ServerCredentials {
 
 /** Loads and checks the identity; throws an Error naming the option at fault. */
 export function serverCredentials(options: ServerTlsOptions): ServerCredentials {
-	const certificate = loadCredential(options.certificate, "wssCertificate");
-	checkDer(new Uint8Array(certificate), "wssCertificate");
-	const key = loadCredential(options.key, "wssKey");
-	const keyBytes = new Uint8Array(key);
-	checkDer(keyBytes, "wssKey");
-	const algorithm = keyAlgorithm(keyBytes);
-	if (algorithm === undefined) throw new Error("wssKey: not an unencrypted PKCS#8 key (openssl pkcs8 -topk8 -nocrypt -outform der)");
+	const certificate = loadDer(options.certificate, "wssCertificate");
+	const { key, bytes: keyBytes, algorithm } = loadKey(options.key, "wssKey");
 	// The SDK's TLS server does RSA key exchange only: it decrypts the client's secret with the key.
 	if (algorithm !== "rsa") throw new Error(`wssKey: ${algorithm === "ec" ? "an EC" : "a non-RSA"} key; the SDK's TLS server needs an RSA key (and a certificate for it with keyEncipherment)`);
 	if (!contains(new Uint8Array(certificate), rsaModulus(keyBytes)!)) throw new Error("wssKey: not the key of wssCertificate");
 	const certificates: Bytes[] = [certificate];
-	for (const [i, entry] of (options.chain ?? []).entries()) {
-		const bytes = loadCredential(entry, `wssChain[${i}]`);
-		checkDer(new Uint8Array(bytes), `wssChain[${i}]`);
-		certificates.push(bytes);
-	}
+	for (const [i, entry] of (options.chain ?? []).entries()) certificates.push(loadDer(entry, `wssChain[${i}]`));
 	return { certificates, key };
 }
 

@@ -39,8 +39,8 @@ export function loadCredential(credential: Credential, what: string): Bytes {
 	throw new TypeError(`${what}: a resource name or DER bytes`);
 }
 
-/** Throws unless the bytes look like DER (PEM is named as such). */
-export function checkDer(bytes: Uint8Array, what: string) {
+// Throws unless the bytes look like DER (PEM is named as such).
+function checkDer(bytes: Uint8Array, what: string) {
 	// "-----BEGIN": PEM text, which the SDK's TLS does not read.
 	if (bytes.length >= 5 && bytes[0] === 0x2d && bytes[1] === 0x2d && bytes[2] === 0x2d)
 		throw new Error(`${what}: PEM; the SDK's TLS takes DER (openssl x509 -outform der / openssl pkcs8 -topk8 -nocrypt -outform der)`);
@@ -48,26 +48,36 @@ export function checkDer(bytes: Uint8Array, what: string) {
 	if (bytes.length < 2 || bytes[0] !== 0x30) throw new Error(`${what}: not DER`);
 }
 
+/** A certificate: loaded, and checked to be DER. */
+export function loadDer(credential: Credential, what: string): Bytes {
+	const bytes = loadCredential(credential, what);
+	checkDer(new Uint8Array(bytes), what);
+	return bytes;
+}
+
+/** A private key: loaded, and checked to be unencrypted PKCS#8 DER; with its algorithm. */
+export function loadKey(credential: Credential, what: string): { key: Bytes; bytes: Uint8Array; algorithm: "rsa" | "ec" | "other" } {
+	const key = loadCredential(credential, what);
+	const bytes = new Uint8Array(key);
+	checkDer(bytes, what);
+	const algorithm = keyAlgorithm(bytes);
+	if (algorithm === undefined) throw new Error(`${what}: not an unencrypted PKCS#8 key (openssl pkcs8 -topk8 -nocrypt -outform der)`);
+	return { key, bytes, algorithm };
+}
+
 /** The TLS socket's `secure` option; throws an Error saying what is wrong with the tls option. */
 export function secureOptions(tls: TlsOptions = {}): Record<string, unknown> {
 	const verify = tls.verify ?? true;
 	const secure: Record<string, unknown> = { verify };
 	if (tls.ca !== undefined) {
-		const ca = loadCredential(tls.ca, "tls.ca");
-		checkDer(new Uint8Array(ca), "tls.ca");
-		secure.certificate = ca;
+		secure.certificate = loadDer(tls.ca, "tls.ca");
 	} else if (verify) {
 		throw new Error("tls.ca: the CA that signed the server's certificate is required (or tls.verify: false to skip verification)");
 	}
 	if ((tls.certificate === undefined) !== (tls.key === undefined)) throw new Error("tls: a client certificate needs its key, and a key its certificate");
 	if (tls.certificate !== undefined && tls.key !== undefined) {
-		const certificate = loadCredential(tls.certificate, "tls.certificate");
-		checkDer(new Uint8Array(certificate), "tls.certificate");
-		const key = loadCredential(tls.key, "tls.key");
-		const keyBytes = new Uint8Array(key);
-		checkDer(keyBytes, "tls.key");
-		const algorithm = keyAlgorithm(keyBytes);
-		if (algorithm === undefined) throw new Error("tls.key: not an unencrypted PKCS#8 key (openssl pkcs8 -topk8 -nocrypt -outform der)");
+		const certificate = loadDer(tls.certificate, "tls.certificate");
+		const { key, algorithm } = loadKey(tls.key, "tls.key");
 		// The SDK's mutual TLS signs CertificateVerify with RSA only: an EC key fails the handshake.
 		if (algorithm !== "rsa") throw new Error(`tls.key: ${algorithm === "ec" ? "an EC" : "a non-RSA"} client key; the SDK's TLS does mutual TLS with RSA client keys only`);
 		secure.clientCertificates = [certificate];
