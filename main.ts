@@ -23,10 +23,11 @@ const number = (name: string, fallback: number) => numberSetting(config, name, f
 const flag = (name: string, fallback: boolean) => flagSetting(config, name, fallback);
 
 const resource = (name: string, fallback?: string) => resourceSetting(config, name, fallback);
+const serverCertificate = () => resource("wssCertificate", "server-rsa.der");
 
 // The certificates the build carries and uses: the TLS server's, and the CA the clients trust.
 function certificatesInUse(): string[] {
-	const names = [resource("wssCertificate", "server-rsa.der"), ...chain(), resource("clientCA", "ca.der"), resource("clientCertificate", "client.der")];
+	const names = [serverCertificate(), ...chain(), resource("clientCA", "ca.der"), resource("clientCertificate", "client.der")];
 	return names.filter((name): name is string => name !== undefined && Resource.exists(name));
 }
 
@@ -73,7 +74,7 @@ function startTlsServer(options: WebSocketServerOptions, budget: MemoryBudget): 
 	const port = number("wssPort", 0);
 	if (!port) return undefined;
 	const credentials = serverCredentials({
-		certificate: resource("wssCertificate", "server-rsa.der") ?? "",
+		certificate: serverCertificate() ?? "",
 		key: resource("wssKey", "server-rsa-key.der") ?? "",
 		chain: chain(),
 	});
