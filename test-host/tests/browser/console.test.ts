@@ -9,9 +9,9 @@ import os from "node:os";
 import path from "node:path";
 import { startTarget, type Target } from "../../harness/target.ts";
 import { projectRoot } from "../../runtime/realm.ts";
+import { chromiumMissing, launchChromium } from "./chromium.ts";
 
-const chromiumPath = "/usr/bin/chromium";
-const skip = fs.existsSync(chromiumPath) ? false : `${chromiumPath} is missing (apt-get install -y chromium)`;
+const skip = chromiumMissing;
 const maxMessage = 16384;
 const artifacts = path.join(projectRoot, "test-host/artifacts");
 
@@ -24,25 +24,10 @@ let base: string;
 
 before(async () => {
 	if (skip) return;
-	const { chromium } = await import("playwright-core");
 	target = await startTarget({ config: { wsMaxMessage: maxMessage } });
 	base = `http://${target.host}:${target.port}`;
 	userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "chromium-profile-"));
-	context = await chromium.launchPersistentContext(userDataDir, {
-		executablePath: chromiumPath,
-		headless: true,
-		args: [
-			"--headless",
-			"--no-sandbox",
-			"--disable-gpu",
-			"--disable-quic",
-			"--no-first-run",
-			"--disable-background-networking",
-			"--disable-component-update",
-			"--disable-sync",
-		],
-		viewport: { width: 1000, height: 760 },
-	});
+	context = await launchChromium(userDataDir, { viewport: { width: 1000, height: 760 } });
 });
 after(async () => {
 	await context?.close();

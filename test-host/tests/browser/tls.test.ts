@@ -10,11 +10,11 @@ import os from "node:os";
 import path from "node:path";
 import { startTarget, type Target } from "../../harness/target.ts";
 import { cert } from "../../clients/peers.ts";
+import { chromiumMissing, launchChromium } from "./chromium.ts";
 
-const chromiumPath = "/usr/bin/chromium";
 const certutil = "/usr/bin/certutil";
-const skip = !fs.existsSync(chromiumPath)
-	? `${chromiumPath} is missing (apt-get install -y chromium)`
+const skip = chromiumMissing
+	? chromiumMissing
 	: !fs.existsSync(certutil)
 		? `${certutil} is missing (apt-get install -y libnss3-tools)`
 		: false;
@@ -26,7 +26,6 @@ let home: string;
 
 before(async () => {
 	if (skip) return;
-	const { chromium } = await import("playwright-core");
 	target = await startTarget({});
 	// Chromium on Linux trusts what $HOME/.pki/nssdb trusts.
 	home = fs.mkdtempSync(path.join(os.tmpdir(), "chromium-home-"));
@@ -34,12 +33,7 @@ before(async () => {
 	fs.mkdirSync(nssdb, { recursive: true });
 	execFileSync(certutil, ["-N", "-d", `sql:${nssdb}`, "--empty-password"]);
 	execFileSync(certutil, ["-A", "-d", `sql:${nssdb}`, "-n", "moddable-ws-at-bridge test CA", "-t", "C,,", "-i", cert("ca.pem")]);
-	context = await chromium.launchPersistentContext(path.join(home, "profile"), {
-		executablePath: chromiumPath,
-		headless: true,
-		env: { ...process.env, HOME: home },
-		args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-	});
+	context = await launchChromium(path.join(home, "profile"), { env: { ...process.env, HOME: home } });
 });
 after(async () => {
 	await context?.close();
