@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import net from "node:net";
+import tls from "node:tls";
 import { startTarget, type Target } from "../../harness/target.ts";
 import { cert, nodeConnectError, nodeExchange, opensslClient, pythonExchange, read, trustCA } from "../../clients/peers.ts";
 
@@ -110,6 +111,28 @@ describe("what must fail", () => {
 		const { lines, status } = await pythonExchange(`wss://127.0.0.1:${port}/ws`, { ca: cert("ca.pem"), ciphers: rsaSuite, serverName: "wrong.example", text: ["x"] });
 		assert.equal(status, 2);
 		assert.match((lines[0] as { error: string }).error, /CERTIFICATE_VERIFY_FAILED|match/i);
+	});
+
+	test("a client offering a session to resume gets a full handshake (the server keeps no sessions)", async () => {
+		const connect = (session?: Buffer) =>
+			new Promise<{ session: Buffer | undefined; reused: boolean }>((resolve, reject) => {
+				let saved: Buffer | undefined;
+				const socket = tls.connect({ host: "127.0.0.1", port, ca: read("ca.pem"), servername: "localhost", maxVersion: "TLSv1.2", session });
+				socket.on("session", (ticket: Buffer) => (saved = ticket));
+				socket.once("secureConnect", () => {
+					const reused = socket.isSessionReused();
+					// The session arrives with the handshake's end in TLS 1.2.
+					setImmediate(() => {
+						socket.end();
+						resolve({ session: saved ?? socket.getSession(), reused });
+					});
+				});
+				socket.once("error", reject);
+			});
+		const first = await connect();
+		assert.ok(first.session, "the client has a session it could offer");
+		const second = await connect(first.session);
+		assert.equal(second.reused, false);
 	});
 
 	test("a client offering no TLS_RSA suite gets a handshake_failure alert", async () => {
