@@ -65,12 +65,13 @@ function echoServerOptions(): WebSocketServerOptions {
 			...apiRoutes({ version: String(config.version ?? ""), profile: String(config.profile ?? ""), testCertificates: usesTestCertificates() }),
 		],
 		onMessage: echo,
+		tls: tlsOptions(),
 	};
 }
 
-// wss:// and https:// on wssPort (0: none), with the same routes and the plain server's memory
-// budget; at most wssMaxClients WebSocket clients, as each TLS session holds its own buffers.
-function startTlsServer(options: WebSocketServerOptions, budget: MemoryBudget): WebSocketServer | undefined {
+// wss:// and https:// on wssPort (0: none), by the same server: the same routes, limits and
+// memory budget, at most wssMaxClients of its WebSocket clients.
+function tlsOptions(): WebSocketServerOptions["tls"] {
 	const port = number("wssPort", 0);
 	if (!port) return undefined;
 	const credentials = serverCredentials({
@@ -78,16 +79,7 @@ function startTlsServer(options: WebSocketServerOptions, budget: MemoryBudget): 
 		key: resource("wssKey", "server-rsa-key.der") ?? "",
 		chain: chain(),
 	});
-	const maxClients = number("wssMaxClients", 2);
-	return new WebSocketServer({
-		...options,
-		port,
-		maxClients,
-		maxConnections: maxClients + 1,
-		maxPending: maxClients,
-		budget,
-		tls: { Socket: TLSServerSocket, identity: prepareIdentity(credentials) },
-	});
+	return { port, Socket: TLSServerSocket, identity: prepareIdentity(credentials), maxClients: number("wssMaxClients", 2) };
 }
 
 // The server's memory budget is the AT bridge's too: a link's data and the server's never fill
@@ -128,10 +120,6 @@ export default function main() {
 	let server: WebSocketServer | undefined;
 	if (config.role === "client") startEchoClient(config);
 	else if (config.role === "socketio") startSocketIOClient(config);
-	else {
-		const options = echoServerOptions();
-		server = new WebSocketServer(options);
-		startTlsServer(options, server.budget);
-	}
+	else server = new WebSocketServer(echoServerOptions());
 	if (flag("at", true)) startAtConsole(server?.budget);
 }

@@ -80,12 +80,20 @@ export interface WebSocketServerOptions {
 	 *  (bytes.slice()) to use it later. */
 	onMessage?: (client: Client, bytes: Uint8Array, binary: boolean) => void;
 	onClose?: (client: Client, code: number, reason: string) => void;
-	/** Serve TLS (wss:// and https://): each connection is made with this socket class
-	 *  (tlsserver/socket) and identity (its prepareIdentity()) instead of a TCP socket. */
-	tls?: { Socket: SocketClass; identity: object };
-	/** Share another server's memory budget (memoryBudget is then ignored): the TLS port and the
-	 *  plain one never fill the heap together. */
-	budget?: MemoryBudget;
+	/** Also serve TLS (wss:// and https://, the same path and routes) on another port: its
+	 *  connections are made with this socket class (tlsserver/socket) and identity (its
+	 *  prepareIdentity()). They share every limit above; at most maxClients of the WebSocket
+	 *  clients are TLS ones (the next TLS upgrade gets 503), and at most one more TLS connection
+	 *  is let in (each holds a TLS session: its handshake costs the heap most). */
+	tls?: SecureOptions;
+}
+
+export interface SecureOptions {
+	port: number;
+	Socket: SocketClass;
+	identity: object;
+	/** TLS WebSocket clients at once (default 2). */
+	maxClients?: number;
 }
 
 /** What a connection's socket is made with: TCP, or a TLS socket of the same shape. */
@@ -98,10 +106,9 @@ class ClientSocket extends TCP {
 	client: Client | undefined;
 }
 
-/** The same for a TLS server's socket class (made once per server). */
-function clientSocketClass(tls: WebSocketServerOptions["tls"]): typeof ClientSocket {
-	if (!tls) return ClientSocket;
-	return class extends (tls.Socket as typeof TCP) {
+/** The same for the TLS socket class (made once per server that serves TLS). */
+function secureSocketClass(Socket: SocketClass): typeof ClientSocket {
+	return class extends (Socket as typeof TCP) {
 		client: Client | undefined;
 	};
 }
@@ -246,16 +253,16 @@ export class Client {
 	#grantsSeen = 0;
 	#writeProgressAt: number;
 
-	constructor(server: WebSocketServer, handle: Socket, id: number, now: number) {
+	constructor(server: WebSocketServer, handle: Socket, id: number, now: number, secure: boolean) {
 		this.id = id;
 		this.#http = new HttpState(now);
 		this.#lastHeard = this.#writeProgressAt = now;
 		this.#server = server;
 		// The SDK's TCP write() answers the budget left, and nothing when the peer is gone.
 		this.#queue = new WriteQueue(server.connectionLimits.maxQueue, undefined, true, server.budget);
-		const socket = new server.Socket({
+		const socket = new (secure ? server.secure!.Socket : ClientSocket)({
 			from: handle,
-			identity: server.identity,
+			identity: server.secure?.identity,
 			format: "buffer",
 			// Messages are small and answered at once: Nagle's algorithm would hold each reply
 			// back until the peer's delayed ACK (40 ms and more).
@@ -306,6 +313,11 @@ export class Client {
 			this.client.event(event);
 		}
 	};
+
+	/** Whether the connection came to the TLS port. */
+	get secure(): boolean {
+		return !(this.#socket instanceof ClientSocket);
+	}
 
 	/** Whether the WebSocket handshake is complete and the connection not yet closing. */
 	get open(): boolean {
@@ -741,7 +753,7 @@ export class Client {
 			this.respond({ status: 400, body: "this path only upgrades to WebSocket\n" }, false);
 			return;
 		}
-		if (upgrade && request.method === "GET" && !server.canAcceptClient()) {
+		if (upgrade && request.method === "GET" && !server.canAcceptClient(this.secure)) {
 			this.respond({ status: 503, body: "too many WebSocket clients\n" }, false);
 			return;
 		}
@@ -911,9 +923,8 @@ export class WebSocketServer implements ServerView {
 	readonly readStorage: ArrayBuffer;
 	/** What WebSocket clients hold for data (see WebSocketServerOptions.memoryBudget). */
 	readonly budget: MemoryBudget;
-	/** What each connection's socket is made with (TCP, or TLS), and the TLS identity. */
-	readonly Socket: typeof ClientSocket;
-	readonly identity: object | undefined;
+	/** The TLS port's socket class, identity and limits, when it serves one. */
+	readonly secure: { Socket: typeof ClientSocket; identity: object; maxClients: number } | undefined;
 	/** What every connection's core shares (one object rather than copies in each). */
 	readonly protocolSettings: ProtocolSettings;
 	/** A connection reads only while budget.held is at most this. */
@@ -933,6 +944,7 @@ export class WebSocketServer implements ServerView {
 	/** The application's message callback (Client's core handler takes it). */
 	readonly onMessage: WebSocketServerOptions["onMessage"];
 	readonly #listener: InstanceType<typeof Listener>;
+	readonly #secureListener: InstanceType<typeof Listener> | undefined;
 	readonly #connections = new Set<Client>();
 	readonly #clients = new Set<Client>();
 	// Refused connections on their way out (Client.refuse), not counted among the connections.
@@ -975,11 +987,11 @@ export class WebSocketServer implements ServerView {
 			trace(`wsserver: memoryBudget ${memoryBudget} is below one message of maxMessage and a read buffer: ${readReserve} bytes used instead\n`);
 			memoryBudget = readReserve;
 		}
-		this.budget = options.budget ?? new MemoryBudget(memoryBudget);
-		this.Socket = clientSocketClass(options.tls);
-		this.identity = options.tls?.identity;
+		this.budget = new MemoryBudget(memoryBudget);
+		const tls = options.tls;
+		this.secure = tls && Object.freeze({ Socket: secureSocketClass(tls.Socket), identity: tls.identity, maxClients: tls.maxClients ?? 2 });
 		this.protocolSettings = protocolSettings("server", { random: noRandom, maxMessage: this.maxMessage, budget: this.budget });
-		this.readableBelow = Math.max(0, this.budget.limit - readReserve);
+		this.readableBelow = memoryBudget - readReserve;
 		const handshakeTimeout = options.handshakeTimeout ?? 10_000;
 		this.connectionLimits = Object.freeze({
 			maxHead: options.maxHead ?? 2048,
@@ -996,9 +1008,17 @@ export class WebSocketServer implements ServerView {
 		this.#listener = new Listener({
 			port: options.port,
 			onReadable(requests: number) {
-				while (requests--) server.accept(this.read() as unknown as Socket);
+				while (requests--) server.accept(this.read() as unknown as Socket, false);
 			},
 		});
+		this.#secureListener =
+			tls &&
+			new Listener({
+				port: tls.port,
+				onReadable(requests: number) {
+					while (requests--) server.accept(this.read() as unknown as Socket, true);
+				},
+			});
 		// One timer for all connections: every check that needs a clock runs here, none per message.
 		const { headTimeout, writeTimeout, pingInterval, pongTimeout } = this.connectionLimits;
 		const period = Math.max(100, Math.min(1000, handshakeTimeout, headTimeout, writeTimeout, pingInterval || 1000, pongTimeout));
@@ -1008,7 +1028,8 @@ export class WebSocketServer implements ServerView {
 			for (const client of [...this.#lingering]) client.tick(now);
 			for (const client of [...this.#waiting]) client.tick(now);
 		}, period);
-		trace(`wsserver: listening on port ${options.port}${options.tls ? " (TLS)" : ""}, WebSocket at ${this.path}\n`);
+		trace(`wsserver: listening on port ${options.port}, WebSocket at ${this.path}\n`);
+		if (tls) trace(`wsserver: listening on port ${tls.port} (TLS), WebSocket at ${this.path}\n`);
 	}
 
 	// --- ServerView: what routes see of the server (wsserver/route) ---------------------------
@@ -1018,7 +1039,7 @@ export class WebSocketServer implements ServerView {
 	}
 
 	get tls(): boolean {
-		return this.identity !== undefined;
+		return this.secure !== undefined;
 	}
 
 	get connectionCount(): number {
@@ -1070,14 +1091,23 @@ export class WebSocketServer implements ServerView {
 		Timer.clear(this.#timer);
 		// The SDK's listeners have close() (modules/io/socket/*/listener.js); its typings omit it.
 		(this.#listener as unknown as { close(): void }).close();
+		(this.#secureListener as unknown as { close(): void } | undefined)?.close();
 		for (const client of [...this.#clients]) client.close(CloseCode.GoingAway, "server stopping");
 		for (const client of [...this.#lingering]) client.destroy();
 		for (const client of [...this.#waiting]) client.destroy();
 	}
 
-	/** Room for another client: under maxClients, and the memory budget could take a message. */
-	canAcceptClient(): boolean {
-		return this.#clients.size < this.maxClients && this.budget.held <= this.readableBelow;
+	/** Room for another client: under maxClients (and the TLS port's own for a TLS one), and the
+	 *  memory budget could take a message. */
+	canAcceptClient(secure: boolean): boolean {
+		if (this.#clients.size >= this.maxClients || this.budget.held > this.readableBelow) return false;
+		return !secure || this.secureCount(this.#clients) < this.secure!.maxClients;
+	}
+
+	private secureCount(clients: ReadonlySet<Client>): number {
+		let count = 0;
+		for (const client of clients) if (client.secure) count++;
+		return count;
 	}
 
 	/** MemoryWaiter: bytes came back to the budget (from anywhere that shares it). */
@@ -1138,10 +1168,21 @@ export class WebSocketServer implements ServerView {
 	// A fresh one is closed only once it is known to be silent (#heardFrom): on lin a socket's
 	// bytes are read 20 ms after its accept, and a slow head that reconnects at once would
 	// otherwise close a new client whose request has come but not yet been read.
-	private accept(handle: Socket) {
+	private accept(handle: Socket, secure: boolean) {
 		const now = Date.now();
+		// One TLS connection beyond its clients, to be answered 503 after its handshake; more
+		// would each hold a handshake's heap.
+		if (secure && this.secureCount(this.#connections) + this.secureCount(this.#waiting) > this.secure!.maxClients) {
+			// An idle or slow TLS connection makes way, as any does below; else the new one goes.
+			const victim = this.victim(now, false, true);
+			if (!victim) {
+				new TCP({ from: handle }).close();
+				return;
+			}
+			victim.evict();
+		}
 		if (this.makeRoom(now)) {
-			this.#connections.add(new Client(this, handle, this.#nextId++, now));
+			this.#connections.add(new Client(this, handle, this.#nextId++, now, secure));
 			return;
 		}
 		// Could one of them make room once heard from? Then the new one waits to be heard too.
@@ -1156,8 +1197,8 @@ export class WebSocketServer implements ServerView {
 				}
 			}
 		}
-		if (unheard && this.#waiting.size < this.maxPending) this.#waiting.add(new Client(this, handle, this.#nextId++, now));
-		else this.refuse(handle, now);
+		if (unheard && this.#waiting.size < this.maxPending) this.#waiting.add(new Client(this, handle, this.#nextId++, now, secure));
+		else this.refuse(handle, now, secure);
 	}
 
 	// Whether a new connection fits, after closing one to make room if need be.
@@ -1173,12 +1214,14 @@ export class WebSocketServer implements ServerView {
 	}
 
 	// The connection to close for a new one, by Tier, the oldest first; only one that waits for
-	// a head when that share is full, and a fresh one only if it is known to be silent.
-	private victim(now: number, waitingOnly: boolean): Client | undefined {
+	// a head when that share is full, and a fresh one only if it is known to be silent (only a
+	// TLS one for a new TLS one over its share).
+	private victim(now: number, waitingOnly: boolean, secureOnly = false): Client | undefined {
 		let victim: Client | undefined;
 		let victimTier = Tier.None;
 		let victimSince = 0;
 		for (const client of this.#connections) {
+			if (secureOnly && !client.secure) continue;
 			const tier = client.evictionTier(now);
 			if (tier === Tier.None || (waitingOnly && tier === Tier.SlowBody) || (tier === Tier.Fresh && client.id > this.#heardFrom)) continue;
 			const since = client.waitingSince;
@@ -1191,12 +1234,12 @@ export class WebSocketServer implements ServerView {
 		return victim;
 	}
 
-	private refuse(handle: Socket, now: number) {
+	private refuse(handle: Socket, now: number, secure: boolean) {
 		// Refusals on their way out are bounded too: past that, memory comes before manners.
 		if (this.#lingering.size >= 2 * this.maxConnections) {
 			new TCP({ from: handle }).close();
 			return;
 		}
-		new Client(this, handle, this.#nextId++, now).refuse(503, "too many connections, try again\n");
+		new Client(this, handle, this.#nextId++, now, secure).refuse(503, "too many connections, try again\n");
 	}
 }
