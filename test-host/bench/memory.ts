@@ -105,12 +105,14 @@ async function benchProfile(profile: Profile, options: Options) {
 
 	const lines = [
 		"",
-		`${profile}: ${limits.maxClients} WebSocket clients, messages up to ${number(limits.maxMessage)} bytes (${messageSizes(limits.maxMessage).join(", ")}), ` +
-			`${limits.links} AT link${limits.links === 1 ? "" : "s"}, HTTP bodies up to ${number(limits.maxBody)}, wss:// ${limits.wss ? "in" : "left out"}`,
+		`${profile}: ${limits.maxClients} WebSocket clients${limits.tlsClients ? ` (${limits.tlsClients} of them over wss://)` : ""}, messages up to ${number(limits.maxMessage)} bytes (${messageSizes(limits.maxMessage).join(", ")}), ` +
+			`${limits.links} AT link${limits.links === 1 ? "" : "s"}, HTTP bodies up to ${number(limits.maxBody)}, wss:// client ${limits.wss ? "in" : "left out"}, ` +
+			(limits.tlsClients ? "TLS server in" : "no TLS server"),
 		row("", "slots", "chunk bytes", "on the chip (slots × 16 bytes)"),
 		figureRow("idle, after a collection", figures.idle),
 		figureRow("per idle WebSocket client", figures.perClient),
 		figureRow("per open AT link", figures.perLink),
+		...(limits.tlsClients ? [figureRow("per idle wss:// session (TLS server)", figures.perTlsSession)] : []),
 		figureRow("peak during the scenario (sampled)", figures.peak),
 		figureRow("heap XS grew to (reserved)", figures.reserved),
 		row(`stack peak (of ${number(figures.stack.size)})`, number(figures.stack.peak), "", `${kilobytes(figures.stack.peak * chipSlotBytes)} of stack`),

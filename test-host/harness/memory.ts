@@ -46,6 +46,10 @@ export interface ProfileLimits {
 	links: number;
 	/** Whether the build has wss:// (the TLS modules). */
 	wss: boolean;
+	/** wss:// clients of the board's TLS server (wssMaxClients; 0 without one), on tlsPort: of
+	 *  maxClients, not beside them. */
+	tlsClients: number;
+	tlsPort: number;
 }
 
 export function profileLimits(profile: Profile): ProfileLimits {
@@ -57,6 +61,8 @@ export function profileLimits(profile: Profile): ProfileLimits {
 		maxBody: Number(config.wsMaxBody ?? 4096),
 		links: Number(config.atLinks ?? 3),
 		wss: resolved.modules.has("embedded:io/socket/tcp/tls"),
+		tlsClients: Number(config.wssPort ?? 0) ? Number(config.wssMaxClients ?? 2) : 0,
+		tlsPort: Number(config.wssPort ?? 0),
 	};
 }
 
@@ -180,6 +186,8 @@ export interface ScenarioFigures {
 	idle: { slots: number; chunks: number };
 	perClient: { slots: number; chunks: number };
 	perLink: { slots: number; chunks: number };
+	/** An idle wss:// client of the TLS server, after its handshake (0 without one). */
+	perTlsSession: { slots: number; chunks: number };
 	peak: { slots: number; chunks: number };
 	/** Idle again once every client and link is gone: more than idle means something is kept. */
 	idleAfter: { slots: number; chunks: number };
@@ -195,7 +203,8 @@ const slots = (bytes: number) => Math.round(bytes / linSlotBytes);
 
 function openClient(url: string): Promise<WebSocket> {
 	return new Promise((resolve, reject) => {
-		const ws = new WebSocket(url, { perMessageDeflate: false });
+		// wss:// trusts the test CA the board's TLS server is built with.
+		const ws = new WebSocket(url, { perMessageDeflate: false, ...(url.startsWith("wss:") ? { ca: fs.readFileSync(path.join(projectRoot, "certs/ca.pem")) } : {}) });
 		ws.once("open", () => resolve(ws));
 		ws.once("error", reject);
 		ws.once("unexpected-response", (_request, response) => reject(new Error(`upgrade answered ${response.statusCode}`)));
@@ -308,14 +317,20 @@ export async function runScenario(target: ProfileTarget, options: ScenarioOption
 		step("idle");
 		const idle = live(await target.probe());
 
-		step(`${limits.maxClients} WebSocket clients`);
-		for (let i = 0; i < limits.maxClients; i++) clients.push(await openClient(`ws://${base}/ws`));
+		// The TLS server's clients count among the server's (wsMaxClients): the rest are plain.
+		const plainClients = limits.maxClients - limits.tlsClients;
+		step(`${plainClients} WebSocket clients`);
+		for (let i = 0; i < plainClients; i++) clients.push(await openClient(`ws://${base}/ws`));
 		const withClients = live(await target.probe());
 
 		step(`${limits.links} AT links`);
 		server = await startEchoServer();
 		for (let link = 0; link < limits.links; link++) await atOpen(at, link, `ws://127.0.0.1:${server.port}/`);
 		const withLinks = live(await target.probe());
+
+		step(`${limits.tlsClients} wss:// clients`);
+		for (let i = 0; i < limits.tlsClients; i++) clients.push(await openClient(`wss://localhost:${limits.tlsPort}/ws`));
+		const withTls = live(await target.probe());
 
 		step("load");
 		await target.probe(); // the peak counts from here
@@ -357,12 +372,16 @@ export async function runScenario(target: ProfileTarget, options: ScenarioOption
 		return {
 			idle,
 			perClient: {
-				slots: Math.round((withClients.slots - idle.slots) / Math.max(1, limits.maxClients)),
-				chunks: Math.round((withClients.chunks - idle.chunks) / Math.max(1, limits.maxClients)),
+				slots: Math.round((withClients.slots - idle.slots) / Math.max(1, plainClients)),
+				chunks: Math.round((withClients.chunks - idle.chunks) / Math.max(1, plainClients)),
 			},
 			perLink: {
 				slots: Math.round((withLinks.slots - withClients.slots) / Math.max(1, limits.links)),
 				chunks: Math.round((withLinks.chunks - withClients.chunks) / Math.max(1, limits.links)),
+			},
+			perTlsSession: {
+				slots: Math.round((withTls.slots - withLinks.slots) / Math.max(1, limits.tlsClients)),
+				chunks: Math.round((withTls.chunks - withLinks.chunks) / Math.max(1, limits.tlsClients)),
 			},
 			peak: { slots: slots(afterLoad.peakSlots - target.probeCost), chunks: afterLoad.peakChunks },
 			idleAfter,
