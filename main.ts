@@ -2,7 +2,7 @@
 // name=value on the mcconfig / npm start command line, where values arrive as strings).
 import config from "mc/config";
 import Resource from "Resource";
-import { flag as flagSetting, number as numberSetting, resource as resourceSetting } from "settings/values";
+import { flag as flagSetting, number as numberSetting, resource as resourceSetting, resources as resourcesSetting } from "settings/values";
 import { startAtBridge } from "at/bridge";
 import { boardClock, boardNetwork, preferenceStore } from "at/board";
 import { sntpCommands } from "at/sntp";
@@ -27,14 +27,12 @@ const serverCertificate = () => resource("wssCertificate", "server-rsa.der");
 
 // The certificates the build carries and uses: the TLS server's, and the CA the clients trust.
 function certificatesInUse(): string[] {
-	const names = [serverCertificate(), ...chain(), resource("clientCA", "ca.der"), resource("clientCertificate", "client.der")];
-	return names.filter((name): name is string => name !== undefined && Resource.exists(name));
+	const names = [serverCertificate(), ...chain(), ...resourcesSetting(config, "wssClientCA"), resource("clientCA", "ca.der"), resource("clientCertificate", "client.der")];
+	return names.filter((name, i): name is string => name !== undefined && names.indexOf(name) === i && Resource.exists(name));
 }
 
-// wssChain: resource names, comma-separated, from the server's issuer up (not the root).
-function chain(): string[] {
-	return String(config.wssChain ?? "").split(",").map((name) => name.trim()).filter((name) => name.length > 0);
-}
+// wssChain: from the server's issuer up (not the root).
+const chain = () => resourcesSetting(config, "wssChain");
 
 // The test PKI's keys are in the repository: a board that serves or trusts them is open to anyone.
 function usesTestCertificates(): boolean {
@@ -78,6 +76,7 @@ function tlsOptions(): WebSocketServerOptions["tls"] {
 		certificate: serverCertificate() ?? "",
 		key: resource("wssKey", "server-rsa-key.der") ?? "",
 		chain: chain(),
+		clientAuthorities: resourcesSetting(config, "wssClientCA"),
 	});
 	return { port, Socket: TLSServerSocket, identity: prepareIdentity(credentials), maxClients: number("wssMaxClients", 2) };
 }

@@ -35,3 +35,10 @@ export function resource(settings: Settings, name: string, fallback?: string): s
 	if (value === "" || value === false || value === "false") return undefined;
 	return String(value);
 }
+
+/** Resource names, comma-separated (a JSON array in the manifest works too); none when absent. */
+export function resources(settings: Settings, name: string): string[] {
+	const value = settings[name];
+	if (value === undefined || value === false || value === "false") return [];
+	return String(value).split(",").map((entry) => entry.trim()).filter((entry) => entry.length > 0);
+}

@@ -11,12 +11,17 @@ export interface ServerTlsOptions {
 	key: Credential;
 	/** Certificates sent after it, up to (not including) the root the clients trust. */
 	chain?: Credential[];
+	/** CA certificates (DER): when given, every client must present a certificate one of them
+	 *  issued (mutual TLS). */
+	clientAuthorities?: Credential[];
 }
 
-/** What the TLS socket presents: the certificates in order, and the key. */
+/** What the TLS socket presents: the certificates in order, and the key; and what it asks of
+ *  clients. */
 export interface ServerCredentials {
 	certificates: Bytes[];
 	key: Bytes;
+	clientAuthorities?: Bytes[];
 }
 
 /** Loads and checks the identity; throws an Error naming the option at fault. */
@@ -28,7 +33,8 @@ export function serverCredentials(options: ServerTlsOptions): ServerCredentials 
 	if (!contains(new Uint8Array(certificate), rsaModulus(keyBytes)!)) throw new Error("wssKey: not the key of wssCertificate");
 	const certificates: Bytes[] = [certificate];
 	for (const [i, entry] of (options.chain ?? []).entries()) certificates.push(loadDer(entry, `wssChain[${i}]`));
-	return { certificates, key };
+	const authorities = options.clientAuthorities?.map((entry, i) => loadDer(entry, `wssClientCA[${i}]`));
+	return authorities?.length ? { certificates, key, clientAuthorities: authorities } : { certificates, key };
 }
 
 /** The organization certs/generate.sh puts in every certificate it makes (the test PKI, whose
@@ -40,8 +46,8 @@ export function fromTestPki(certificate: ArrayBuffer | HostBuffer): boolean {
 	return contains(new Uint8Array(certificate), new Uint8Array(ArrayBuffer.fromString(testPkiName)));
 }
 
-// Whether the certificate holds the key's modulus (its subjectPublicKeyInfo does).
-function contains(bytes: Uint8Array, part: Uint8Array): boolean {
+/** Whether `part` occurs in `bytes` (a certificate holds its key's modulus, a name, an OID). */
+export function contains(bytes: Uint8Array, part: Uint8Array): boolean {
 	const first = part[0];
 	const last = bytes.length - part.length;
 	outer: for (let i = bytes.indexOf(first); i >= 0 && i <= last; i = bytes.indexOf(first, i + 1)) {

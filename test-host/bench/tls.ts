@@ -1,6 +1,7 @@
 // The TLS server on the real XS engine (lin, under mcsim): what a handshake costs the server,
 // what an established session holds of the XS heap, and the CPU per echoed message over wss://
-// beside ws:// on the same build.
+// beside ws:// on the same build; then, on a build that requires client certificates
+// (wssClientCA), what a mutual-TLS handshake costs.
 //
 //   npm run bench:tls [-- --handshakes 20 --messages 2000 --size 32]
 //
@@ -28,6 +29,7 @@ const handshakes = option("handshakes", 20);
 const messages = option("messages", 2000);
 const size = option("size", 32);
 const ca = read("ca.pem");
+const clientIdentity = { cert: read("client.pem"), key: read("client-key.pem") };
 
 function getJson(port: number, path: string): Promise<any> {
 	return new Promise((resolve, reject) => {
@@ -42,10 +44,10 @@ function getJson(port: number, path: string): Promise<any> {
 }
 
 /** One TLS handshake, closed at once; resolves with its wall time in ms. */
-function handshake(port: number): Promise<number> {
+function handshake(port: number, identity?: typeof clientIdentity): Promise<number> {
 	return new Promise((resolve, reject) => {
 		const started = process.hrtime.bigint();
-		const socket = tls.connect({ host: "127.0.0.1", port, ca, servername: "localhost", maxVersion: "TLSv1.2" }, () => {
+		const socket = tls.connect({ host: "127.0.0.1", port, ca, servername: "localhost", maxVersion: "TLSv1.2", ...identity }, () => {
 			const ms = Number(process.hrtime.bigint() - started) / 1e6;
 			socket.end();
 			resolve(ms);
@@ -89,6 +91,26 @@ async function echoCpu(ws: WebSocket, pid: number, count: number, idle: number):
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
+/** `handshakes` handshakes one after another: their median wall time and the server's CPU each. */
+async function handshakeCost(port: number, pid: number, identity?: typeof clientIdentity) {
+	await handshake(port, identity); // the first one warms nothing up on XS, but the peer's side
+	const times: number[] = [];
+	const cpuBefore = cpuMilliseconds(pid)!;
+	for (let i = 0; i < handshakes; i++) times.push(await handshake(port, identity));
+	const cpu = (cpuMilliseconds(pid)! - cpuBefore) / handshakes;
+	return `${median(times).toFixed(1)} ms median wall time over ${handshakes} (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)}), server CPU ${cpu.toFixed(1)} ms each`;
+}
+
+/** The same on a build whose clients must present a certificate. */
+async function mutualHandshakeCost(): Promise<string> {
+	const target = await startLinTarget({ config: { wssClientCA: "ca.der" } });
+	try {
+		return await handshakeCost(target.tlsPort!, target.pid!, clientIdentity);
+	} finally {
+		await target.stop();
+	}
+}
+
 async function main() {
 	let target;
 	try {
@@ -103,12 +125,7 @@ async function main() {
 	const { port, tlsPort, pid } = target;
 	try {
 		if (!tlsPort) throw new Error("the build serves no TLS (wssPort)");
-		await handshake(tlsPort); // the first one warms nothing up on XS, but the peer's side
-
-		const times: number[] = [];
-		const cpuBefore = cpuMilliseconds(pid)!;
-		for (let i = 0; i < handshakes; i++) times.push(await handshake(tlsPort));
-		const cpuPerHandshake = (cpuMilliseconds(pid)! - cpuBefore) / handshakes;
+		const handshakeFigures = await handshakeCost(tlsPort, pid!);
 
 		const heap = async () => (await getJson(port, "/api/status")).memory;
 		const before = await heap();
@@ -130,7 +147,7 @@ async function main() {
 		plain.close();
 
 		console.log(`TLS server on lin (the SDK's TLS session under mcsim), certificate ${cert("server-rsa.der").split("/").pop()} (RSA 2048)`);
-		console.log(`handshake: ${median(times).toFixed(1)} ms median wall time over ${handshakes} (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)}), server CPU ${cpuPerHandshake.toFixed(1)} ms each`);
+		console.log(`handshake: ${handshakeFigures}`);
 		console.log(`heap: idle ${slots(before.slotHeap.live)} slots + ${before.chunkHeap.live} chunk bytes; with 1 session +${slots(one.slotHeap.live - before.slotHeap.live)} slots +${one.chunkHeap.live - before.chunkHeap.live} chunk bytes; with 2 +${slots(two.slotHeap.live - before.slotHeap.live)} slots +${two.chunkHeap.live - before.chunkHeap.live} chunk bytes`);
 		const chipBytes = perSession.slots * chipSlotBytes + perSession.chunks;
 		console.log(`per established session: ${perSession.slots} slots + ${perSession.chunks} chunk bytes = ${(chipBytes / 1024).toFixed(1)} KB on a 32-bit chip (chunks counted at lin's 64-bit size); target 12 KB`);
@@ -138,6 +155,7 @@ async function main() {
 	} finally {
 		await target.stop();
 	}
+	console.log(`mutual TLS handshake (wssClientCA, client.pem): ${await mutualHandshakeCost()}`);
 }
 
 await main();

@@ -37,6 +37,10 @@ const sdkManifests: Record<string, string[]> = {
 /** SDK module files a manifest may name directly under its own key. */
 const sdkModuleFiles: Record<string, string> = {
 	"$(MODULES)/crypt/ssl/session_419": "ssl/session",
+	// Named by modules/tlsserver/tls with their typings; only its socket (stood in for whole,
+	// below) imports them, so the host never loads them.
+	"$(MODULES)/crypt/etc/x509": "x509",
+	"$(MODULES)/crypt/etc/pkcs1_5": "pkcs1_5",
 	"$(MODULES)/data/logical/*": "logical",
 	"$(MODULES)/crypt/etc/rng": "rng",
 };

@@ -4,7 +4,8 @@ declare module "crypt" {
 	export class Digest {
 		constructor(algorithm: "MD5" | "SHA1" | "SHA224" | "SHA256" | "SHA384" | "SHA512");
 		write(message: string | ArrayBuffer): void;
-		close(): ArrayBuffer;
+		/** `more`: the hash so far, and the digest goes on. */
+		close(more?: boolean): ArrayBuffer;
 		reset(): void;
 	}
 }

@@ -11,7 +11,11 @@ declare module "ssl/session" {
 		/** What handshake messages are hashed into before the version is known. */
 		handshakeMessages?: object;
 		/** The running hashes of the handshake, once the ClientHello gave the version. */
-		handshakeDigests?: Record<string, { write(data: ArrayBufferLike | ArrayBufferView): void }>;
+		handshakeDigests?: Record<string, { write(data: ArrayBufferLike | ArrayBufferView): void; close(more?: boolean): ArrayBuffer }>;
+		/** The options given to the constructor (the same object). */
+		options: Record<string, unknown>;
+		/** The peer's certificate, once its Certificate message passed the manager's verify(). */
+		peerCert?: ArrayBuffer;
 		certificateManager?: object;
 		/** The record being read: its first `offset` bytes have arrived. */
 		packetBuffer?: (Uint8Array & { offset: number }) | null;
@@ -32,6 +36,8 @@ declare module "ssl/cert" {
 		constructor(options: Record<string, unknown>);
 		getCerts(): Array<ArrayBuffer | HostBuffer>;
 		getKey(certificate?: ArrayBuffer | HostBuffer): unknown;
+		/** Whether an issuer's key (X509.decodeSPKI) signed a certificate (X509.decode). */
+		_verify(issuerKey: object, certificate: object): boolean;
 	}
 }
 

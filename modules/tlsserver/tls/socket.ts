@@ -16,11 +16,21 @@
 // - handshake records are written without looking at the TCP write budget (a certificate chain
 //   overflows lin's 1,536 bytes): those that do not fit wait for the next onWritable;
 // - bytes that are not TLS records (plain HTTP sent to the TLS port) are refused at once instead
-//   of waiting for a record whose length is made of text.
+//   of waiting for a record whose length is made of text, and so are handshake messages a client
+//   may not send (the session would act on a ServerHelloDone from a client by sending a client's
+//   flight): tlsserver/flight looks at what the client sends until its ChangeCipherSpec;
 // - its ServerHello has no extensions, so no renegotiation_info (RFC 5746), and OpenSSL 3
-//   clients refuse it: added (tlsserver/hello) to the record sent and to the handshake hash.
+//   clients refuse it: added (tlsserver/hello) to the record sent and to the handshake hash;
+// - client certificates: its CertificateRequest lacks TLS 1.2's signature algorithms, its
+//   certificate check matches the client against a server name, and it cannot read a TLS 1.2
+//   CertificateVerify. When clients must present a certificate (clientAuthorities), the
+//   CertificateRequest is ours (tlsserver/flight), sent before the ServerHelloDone and hashed
+//   there; the chain is checked by tls/clientcert; the CertificateVerify reaches the session
+//   disguised as a message it passes over, and its signature is checked here.
+// Every message whose bytes on the wire differ from what the session hashes goes through
+// Transcript, so both ends compute the same Finished.
 // What cannot be fixed from outside: TLS 1.2 only; TLS_RSA_WITH_AES_{128,256}_CBC_SHA{,256} only
-// (no forward secrecy); no resumption; no client certificates.
+// (no forward secrecy); no resumption; RSA client certificates only.
 import TCP from "embedded:io/socket/tcp";
 import Timer from "timer";
 import SSLSession from "ssl/session";
@@ -30,6 +40,8 @@ import { RSA } from "ssl/constants";
 import PKCS8 from "pkcs8";
 import type { ServerCredentials } from "tlsserver/identity";
 import { offersSecureRenegotiation, withRenegotiationInfo } from "tlsserver/hello";
+import { ClientFlight, certificateRequest, certificateVerifyType, serverHelloDoneType, type Refusal } from "tlsserver/flight";
+import { chainProblem, signatureProblem, subjectsOf } from "tlsserver/tls/clientcert";
 
 /** Whether this build can serve TLS. */
 export const tlsServerAvailable = true;
@@ -37,32 +49,51 @@ export const tlsServerAvailable = true;
 /** TLS overhead kept out of the budget the application is told (tlssocket.js uses the same:
  *  a CBC record adds at most 5 + 16 + 32 + 16 bytes). */
 const overhead = 96;
-/** The largest record a peer may send (RFC 5246 §6.2.3: 2^14 + 2048 of ciphertext). */
-const maxRecord = 16384 + 2048 + 5;
 const clientHello = 1;
+const serverHello = 2;
 const finished = 20;
 // RFC 5246 §7.2: alert descriptions this class sends itself.
 const handshakeFailure = 40;
 const decodeError = 50;
 
-/** The server's certificates and its parsed key: made once (parsing the key is the slow part),
- *  shared by every session. Each session's certificate manager. */
+/** The server's certificates and its parsed key (parsing the key is the slow part), and the
+ *  CAs its clients' certificates must chain to, if any: made once, shared by every session.
+ *  Each session's certificate manager. */
 class ServerIdentity extends CertificateManager {
 	readonly #certificates: Array<ArrayBuffer | HostBuffer>;
 	readonly #key: object;
+	readonly #authorities: Uint8Array[] | undefined;
+	/** The CertificateRequest handshake message, when clients must present a certificate. */
+	readonly certificateRequest: Uint8Array | undefined;
 	constructor(credentials: ServerCredentials) {
 		super({ verify: false });
 		this.#certificates = credentials.certificates;
 		this.#key = PKCS8.parse(new Uint8Array(credentials.key));
+		// Views of the resources, which the SDK's X.509 decoder reads (not the resources themselves).
+		const authorities = credentials.clientAuthorities?.map((certificate) => new Uint8Array(certificate));
+		if (authorities?.length) {
+			this.#authorities = authorities;
+			this.certificateRequest = certificateRequest(subjectsOf(authorities));
+		}
 	}
 	getCerts() {
 		return this.#certificates;
 	}
-	// The server's own key (ssl_handshake.js asks with no certificate). A client's certificate
-	// is never verified here: the SDK's CertificateRequest is malformed for TLS 1.2.
+	// The server's own key (ssl_handshake.js asks with no certificate).
 	getKey(certificate?: ArrayBuffer | HostBuffer) {
 		return certificate === undefined ? this.#key : undefined;
 	}
+	// The client's chain, when the session reads its Certificate: a refusal is left in the
+	// session's options (the session then throws "auth err", which says nothing).
+	verify(chain: Array<ArrayBuffer | Uint8Array>, options: { refusal?: Refusal }): boolean {
+		const authorities = this.#authorities;
+		const refusal = authorities ? chainProblem(chain, authorities, this) : { reason: "a client certificate the server did not ask for", alert: 10 };
+		if (refusal) options.refusal = refusal;
+		return !refusal;
+	}
+	// The session registers the client's certificate to find its key later; this manager is
+	// shared, and the key is read from the certificate itself (signatureProblem).
+	register(_certificate: ArrayBuffer) {}
 }
 
 /** What TLSServerSocket takes: made once per server from checked credentials. */
@@ -89,6 +120,8 @@ class Carrier extends TCP {
 	 *  write budget as the session counts it (the budget used here is #budget). */
 	readable = 0;
 	writable = 0;
+	/** Why the client's bytes were refused, when a read threw. */
+	refusal: Refusal | undefined;
 	#budget = 0;
 	#failed = false;
 	// Handshake records that did not fit the budget, in order.
@@ -97,6 +130,16 @@ class Carrier extends TCP {
 	// written (the ServerHello) gains renegotiation_info.
 	#hello: Uint8Array[] | undefined = [];
 	#patchHello = false;
+	// What the client sends until its ChangeCipherSpec; the CertificateRequest to send before
+	// the ServerHelloDone.
+	#flight: ClientFlight | undefined;
+	#request: Uint8Array | undefined;
+
+	/** Starts looking at the client's flight; `request`: clients must present a certificate. */
+	expect(request: Uint8Array | undefined) {
+		this.#flight = new ClientFlight(request !== undefined);
+		this.#request = request;
+	}
 
 	get budget(): number {
 		return this.#budget;
@@ -116,6 +159,16 @@ class Carrier extends TCP {
 	read(view: any): any {
 		const result = super.read(view);
 		this.#hello?.push((view as Uint8Array).slice());
+		const flight = this.#flight;
+		if (flight) {
+			const refusal = flight.inspect(view as Uint8Array);
+			if (flight.done) this.#flight = undefined;
+			// Thrown out of the session's read, before it acts on the bytes.
+			if (refusal) {
+				this.refusal = refusal;
+				throw new Error(refusal.reason);
+			}
+		}
 		return result;
 	}
 
@@ -141,6 +194,10 @@ class Carrier extends TCP {
 		if (this.#patchHello) {
 			this.#patchHello = false;
 			packet = withRenegotiationInfo(packet, 5);
+		}
+		if (this.#request && isServerHelloDone(packet)) {
+			packet = withRecordBefore(this.#request, packet);
+			this.#request = undefined;
 		}
 		if (this.#pending || packet.byteLength > this.#budget) {
 			(this.#pending ??= []).push(packet);
@@ -189,6 +246,8 @@ export default class TLSServerSocket {
 	#position = 0;
 	#delivering = false;
 	#resume: Timer | undefined;
+	// The handshake's hash, from the ClientHello to the Finished.
+	#transcript: Transcript | undefined;
 	readonly #onReadable: TLSServerSocketOptions["onReadable"];
 	readonly #onWritable: TLSServerSocketOptions["onWritable"];
 	readonly #onError: TLSServerSocketOptions["onError"];
@@ -209,6 +268,7 @@ export default class TLSServerSocket {
 			onError: carrierError,
 		} as never);
 		carrier.owner = this;
+		carrier.expect((options.identity as ServerIdentity).certificateRequest);
 		this.#carrier = carrier;
 		this.remoteAddress = (carrier as unknown as { remoteAddress?: string }).remoteAddress;
 	}
@@ -290,23 +350,46 @@ export default class TLSServerSocket {
 				if (session.handshakeProcess === clientHello) {
 					if (session.chosenCipher!.keyExchangeAlgorithm !== RSA)
 						return this.fail("the client offers no TLS_RSA_WITH_AES_* suite, the only kind this server has", handshakeFailure);
-					if (carrier.helloParsed()) hashRenegotiationInfo(session);
+					this.#transcript = new Transcript(session, carrier.helloParsed(), (session.certificateManager as ServerIdentity).certificateRequest);
 				}
 				if (session.handshake(carrier)) break;
-				const problem = recordProblem(session.packetBuffer);
-				if (problem) return this.fail(problem, decodeError);
 				const next = session.handshakeProcess;
+				if (next === serverHelloDoneType) {
+					// The client's CertificateVerify, disguised (tlsserver/flight), went by.
+					const refusal = this.clientSignatureProblem();
+					if (refusal) return this.fail(refusal.reason, refusal.alert);
+					session.handshakeProcess = certificateVerifyType;
+				}
+				if (next === finished && this.#transcript?.clientUnproven)
+					return this.fail("the client did not prove it holds a certificate's key", handshakeFailure);
 				if (next !== clientHello && next !== finished && !carrier.readable) return;
 			}
 		} catch (error) {
-			// Before a ClientHello was parsed, the bytes were not one.
+			// Refused by the flight check or the certificate check; else, before a ClientHello was
+			// parsed, the bytes were not one.
+			const refusal = carrier.refusal ?? (session.options.refusal as Refusal | undefined);
+			if (refusal) return this.fail(refusal.reason, refusal.alert);
 			return this.fail((error as Error).message, carrier.helloPending ? decodeError : handshakeFailure);
 		}
 		// The session sent its alert itself.
 		if (session.alert) return this.fail(`alert ${session.alert.description}`, 0);
+		// The handshake's hash is of no more use: its state is not kept for the session's life.
+		session.handshakeDigests = undefined;
+		this.#transcript = undefined;
 		this.#open = true;
 		this.writableAgain();
 		if (this.#carrier && carrier.readable && !this.#plain) this.deliver();
+	}
+
+	// Whether the CertificateVerify just read signs the handshake with the client's key.
+	private clientSignatureProblem(): Refusal | undefined {
+		const transcript = this.#transcript!;
+		const certificate = this.#session!.peerCert;
+		const { signedHash, signature } = transcript;
+		if (!certificate || !signedHash || !signature) return { reason: "a CertificateVerify without a client certificate", alert: 10 };
+		const refusal = signatureProblem(certificate, signedHash, signature);
+		if (!refusal) transcript.clientUnproven = false;
+		return refusal;
 	}
 
 	// Records for the application, one at a time: the next is read once this one is.
@@ -366,32 +449,81 @@ export default class TLSServerSocket {
 		this.#carrier = undefined;
 		this.#session = undefined;
 		this.#plain = undefined;
+		this.#transcript = undefined;
 		if (this.#resume) Timer.clear(this.#resume);
 		this.#resume = undefined;
 	}
 }
 
-// The ServerHello the session is about to hash gains renegotiation_info there too (its record
-// gains it in Carrier.write), so both ends compute the same Finished.
-function hashRenegotiationInfo(session: SSLSession) {
-	const digests = session.handshakeDigests!;
-	for (const name in digests) {
-		const digest = digests[name];
-		digests[name] = {
-			write(message: ArrayBufferLike | ArrayBufferView) {
-				digests[name] = digest;
-				digest.write(withRenegotiationInfo(message as ArrayBuffer, 0));
-			},
-		};
+/**
+ * Stands in for the session's running SHA-256 of the handshake (TLS 1.2 keeps only that one):
+ * each message the session hashes comes through here, and those whose bytes on the wire differ
+ * from the session's are hashed as on the wire:
+ * - the ServerHello gains renegotiation_info (its record gains it in Carrier.write);
+ * - the CertificateRequest, which the session never made, goes before the ServerHelloDone;
+ * - the client's CertificateVerify, which reached the session disguised, is hashed with its own
+ *   type; the hash it signs (everything before it) and its body are kept for the check.
+ */
+class Transcript {
+	readonly #digest: { write(data: ArrayBufferLike | ArrayBufferView): void; close(more?: boolean): ArrayBuffer };
+	#renegotiationInfo: boolean;
+	#request: Uint8Array | undefined;
+	#verifyBody = false;
+	/** Clients must present a certificate, and this one has not proven it holds its key. */
+	clientUnproven: boolean;
+	signedHash: ArrayBuffer | undefined;
+	signature: Uint8Array | undefined;
+
+	constructor(session: SSLSession, renegotiationInfo: boolean, request: Uint8Array | undefined) {
+		const digests = session.handshakeDigests!;
+		this.#digest = digests.SHA256 as never;
+		this.#renegotiationInfo = renegotiationInfo;
+		this.#request = request;
+		this.clientUnproven = request !== undefined;
+		digests.SHA256 = this as never;
+	}
+
+	write(message: ArrayBufferLike | ArrayBufferView) {
+		const digest = this.#digest;
+		const bytes = ArrayBuffer.isView(message) ? new Uint8Array(message.buffer, message.byteOffset, message.byteLength) : new Uint8Array(message);
+		if (this.#verifyBody) {
+			this.#verifyBody = false;
+			this.signature = bytes.slice();
+		} else if (bytes[0] === serverHello && this.#renegotiationInfo) {
+			this.#renegotiationInfo = false;
+			return digest.write(withRenegotiationInfo(bytes, 0));
+		} else if (bytes[0] === serverHelloDoneType && bytes.length === 4) {
+			if (!bytes[1] && !bytes[2] && !bytes[3]) {
+				// The server's own ServerHelloDone (empty), written by the session.
+				if (this.#request) digest.write(this.#request);
+				this.#request = undefined;
+			} else {
+				// The header of the client's disguised CertificateVerify; its body comes next.
+				this.signedHash = digest.close(true);
+				this.#verifyBody = true;
+				return digest.write(Uint8Array.of(certificateVerifyType, bytes[1], bytes[2], bytes[3]));
+			}
+		}
+		digest.write(message);
+	}
+
+	close(more?: boolean): ArrayBuffer {
+		return this.#digest.close(more);
 	}
 }
 
-/** What is wrong with the record being read, if it cannot be TLS (RFC 5246 §6.2.1). */
-function recordProblem(record: (Uint8Array & { offset: number }) | null | undefined): string | undefined {
-	if (!record || !record.offset) return undefined;
-	const type = record[0];
-	if (type < 20 || type > 23 || (record.offset > 1 && record[1] !== 3))
-		return type === 0x47 || type === 0x50 || type === 0x48 ? "plain HTTP sent to the TLS port" : "not a TLS record";
-	if (record.offset >= 5 && record.length > maxRecord) return "a record longer than TLS allows";
-	return undefined;
+/** Whether a record is the server's ServerHelloDone (an empty handshake message). */
+function isServerHelloDone(packet: ArrayBuffer | Uint8Array): boolean {
+	const bytes = packet instanceof Uint8Array ? packet : new Uint8Array(packet);
+	return bytes.length === 9 && bytes[0] === 22 && bytes[5] === serverHelloDoneType;
+}
+
+/** `message` (a handshake message) in a record of its own, followed by `packet`'s records. */
+function withRecordBefore(message: Uint8Array, packet: ArrayBuffer | Uint8Array): Uint8Array {
+	const after = packet instanceof Uint8Array ? packet : new Uint8Array(packet);
+	const joined = new Uint8Array(5 + message.length + after.length);
+	joined.set([22, 3, 3, message.length >> 8, message.length & 0xff]);
+	joined.set(message, 5);
+	joined.set(after, 5 + message.length);
+	return joined;
 }

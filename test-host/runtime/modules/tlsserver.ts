@@ -5,7 +5,12 @@
 // - TLS 1.2 only; TLS_RSA_WITH_AES_{128,256}_CBC_SHA{,256} only, in the SDK's order (its server
 //   picks by its own preference): a client without one of them gets a handshake_failure alert;
 // - an RSA key only (prepareIdentity refuses others, as the SDK's PKCS8.parse reads RSA only);
-// - no session resumption, no client certificates;
+// - no session resumption;
+// - client certificates when the identity names CAs (clientAuthorities): every client must
+//   present one those CAs issued, with an RSA key, signing with rsa_pkcs1_sha256 (the only
+//   algorithm the firmware's CertificateRequest offers); the chain is checked when the client's
+//   Certificate arrives, with the firmware's rules and alerts (client-certificates.ts), and
+//   OpenSSL checks the CertificateVerify;
 // - the ciphertext goes through the TCP channel with lin's write budget (1,536 bytes); a record
 //   waits for budget rather than being refused, as the SDK's handshake records wait in the
 //   firmware's carrier; the application is told the budget less 96 bytes, and a write over
@@ -21,6 +26,7 @@ import tls from "node:tls";
 import type { HostModuleFactory, RealmServices } from "../host-module.ts";
 import { Channel, channels } from "./tcp.ts";
 import { pem } from "./tls.ts";
+import { ClientCertificateCheck } from "./client-certificates.ts";
 import { bytesOf, callbackOption, closedError, nextTurn, realmError } from "./realm-values.ts";
 
 /** tlsserver/tls/socket.ts: the TLS overhead kept out of the application's budget. */
@@ -40,10 +46,10 @@ interface Callbacks {
 }
 
 function makeModule(realm: RealmServices) {
-	const contexts = new WeakMap<object, tls.SecureContext>();
+	const identities = new WeakMap<object, { context: tls.SecureContext; authorities: crypto.X509Certificate[] }>();
 
 	function prepareIdentity(credentials: unknown): object {
-		const { certificates, key } = (credentials ?? {}) as { certificates?: unknown[]; key?: unknown };
+		const { certificates, key, clientAuthorities } = (credentials ?? {}) as { certificates?: unknown[]; key?: unknown; clientAuthorities?: unknown[] };
 		const keyBytes = bytesOf(key);
 		if (!Array.isArray(certificates) || !certificates.length || !keyBytes) throw realmError(realm, "TypeError", "prepareIdentity: {certificates, key} of DER bytes");
 		let privateKey: crypto.KeyObject;
@@ -54,13 +60,16 @@ function makeModule(realm: RealmServices) {
 		}
 		// etc/pkcs8.js: "RSA only".
 		if (privateKey.asymmetricKeyType !== "rsa") throw realmError(realm, "Error", "PKCS8: RSA only");
-		const chain = certificates.map((certificate) => {
+		const toPem = (certificate: unknown) => {
 			const bytes = bytesOf(certificate);
 			if (!bytes) throw realmError(realm, "TypeError", "prepareIdentity: a certificate is not a buffer");
 			return pem("CERTIFICATE", bytes);
-		});
+		};
+		const chain = certificates.map(toPem);
+		const authorities = Array.isArray(clientAuthorities) ? clientAuthorities.map(toPem) : [];
 		const context = tls.createSecureContext({
 			cert: chain.join(""),
+			...(authorities.length ? { ca: authorities.join(""), sigalgs: "RSA+SHA256" } : {}),
 			key: privateKey.export({ format: "pem", type: "pkcs8" }),
 			minVersion: "TLSv1.2",
 			maxVersion: "TLSv1.2",
@@ -70,7 +79,7 @@ function makeModule(realm: RealmServices) {
 			secureOptions: crypto.constants.SSL_OP_NO_TICKET,
 		});
 		const identity = new realm.global.Object();
-		contexts.set(identity, context);
+		identities.set(identity, { context, authorities: authorities.map((text) => new crypto.X509Certificate(text)) });
 		return identity;
 	}
 
@@ -87,6 +96,8 @@ function makeModule(realm: RealmServices) {
 		macSize: number;
 		/** Ciphertext waiting for the channel's budget. */
 		outgoing: Array<{ bytes: Buffer; done: (error?: Error | null) => void }>;
+		/** The check of the client's certificate, when one is required, until it is made. */
+		clientCheck: ClientCertificateCheck | undefined;
 		/** Whether TLS has written anything (an alert of its own, or the handshake). */
 		wrote: boolean;
 		/** Plaintext records not yet read by the application; the first one is being read. */
@@ -107,8 +118,8 @@ function makeModule(realm: RealmServices) {
 			const from = options?.from as object | undefined;
 			const channel = from && typeof from === "object" ? channels.get(from) : undefined;
 			if (!channel) throw closedError(realm);
-			const context = contexts.get(options.identity as object);
-			if (!context) throw realmError(realm, "TypeError", "options.identity: not from prepareIdentity()");
+			const identity = identities.get(options.identity as object);
+			if (!identity) throw realmError(realm, "TypeError", "options.identity: not from prepareIdentity()");
 			channels.delete(from!);
 			if ("nodelay" in options) channel.socket.setNoDelay(Boolean(options.nodelay));
 			const callbacks: Callbacks = {
@@ -124,12 +135,21 @@ function makeModule(realm: RealmServices) {
 					flush(state);
 				},
 			});
-			const socket = new tls.TLSSocket(wire as unknown as import("node:net").Socket, { isServer: true, secureContext: context });
-			const state: State = { channel, tls: socket, wire, callbacks, open: false, ended: false, reported: false, budget: 0, macSize: 20, outgoing: [], wrote: false, records: [], position: 0, delivering: false };
+			const socket = new tls.TLSSocket(wire as unknown as import("node:net").Socket, {
+				isServer: true,
+				secureContext: identity.context,
+				requestCert: identity.authorities.length > 0,
+				rejectUnauthorized: identity.authorities.length > 0,
+			});
+			const state: State = { channel, tls: socket, wire, callbacks, open: false, ended: false, reported: false, budget: 0, macSize: 20, outgoing: [], clientCheck: identity.authorities.length ? new ClientCertificateCheck(identity.authorities) : undefined, wrote: false, records: [], position: 0, delivering: false };
 			states.set(this, state);
 			const owner = this;
 
 			socket.on("secure", () => {
+				// What the check above let through, OpenSSL judged too; Node leaves refusing to its
+				// tls.Server (onServerSocketSecure), which a bare TLSSocket has not.
+				const verifyError = identity.authorities.length ? (socket as unknown as { _handle?: { verifyError(): Error | null } })._handle?.verifyError() : null;
+				if (verifyError) return end(owner, state, `TLS: ${verifyError.message} during the handshake`);
 				state.open = true;
 				state.macSize = /SHA256/.test(socket.getCipher()?.standardName ?? "") ? 32 : 20;
 				granted(owner, state);
@@ -149,7 +169,7 @@ function makeModule(realm: RealmServices) {
 			socket.on("close", () => end(owner, state, state.open ? undefined : "TLS: the connection ended during the handshake"));
 
 			channel.attach(this, {
-				onReadable: () => pull(state),
+				onReadable: () => pull(owner, state),
 				onWritable: () => {
 					flush(state);
 					granted(owner, state);
@@ -240,10 +260,16 @@ function makeModule(realm: RealmServices) {
 	}
 
 	// Ciphertext from the channel into TLS, only while the application has read every record.
-	function pull(state: State) {
+	function pull(owner: object, state: State) {
 		const { channel } = state;
-		if (state.records.length || channel.done || !channel.bytesReadable) return;
-		state.wire.push(channel.read(channel.bytesReadable));
+		if (state.records.length || channel.done || !channel.bytesReadable || state.ended) return;
+		const bytes = channel.read(channel.bytesReadable);
+		const refusal = state.clientCheck?.inspect(bytes);
+		if (state.clientCheck?.done) state.clientCheck = undefined;
+		if (!refusal) return void state.wire.push(bytes);
+		// A fatal alert in the clear, as the firmware's socket sends it, before TLS reads the bytes.
+		if (channel.bytesWritable >= 7) channel.write(Buffer.from([0x15, 3, 3, 0, 2, 2, refusal.alert]));
+		end(owner, state, `TLS: ${refusal.reason}`);
 	}
 
 	function granted(owner: object, state: State) {
@@ -265,7 +291,7 @@ function makeModule(realm: RealmServices) {
 		if (!states.has(owner)) return;
 		if (state.records.length) return;
 		state.tls.resume();
-		pull(state);
+		pull(owner, state);
 		if (state.ended) report(owner, state);
 	}
 

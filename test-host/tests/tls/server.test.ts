@@ -135,6 +135,14 @@ describe("what must fail", () => {
 		assert.equal(second.reused, false);
 	});
 
+	test("a handshake message only a server sends, from a client, gets unexpected_message", async () => {
+		// A ServerHelloDone where the ClientHello belongs: the SDK's session would act on it by
+		// sending a client's flight; the server refuses it (tlsserver/flight).
+		const { answer, closedByServer } = await rawExchange(Buffer.from([22, 3, 3, 0, 4, 14, 0, 0, 0]));
+		assert.ok(closedByServer);
+		assert.deepEqual([...answer.subarray(0, 7)], [0x15, 3, 3, 0, 2, 2, 10]);
+	});
+
 	test("a client offering no TLS_RSA suite gets a handshake_failure alert", async () => {
 		const result = await opensslClient(port, { extra: ["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"] });
 		assert.match(result.output, /alert handshake failure|alert number 40/);
