@@ -263,6 +263,8 @@ export class Client {
 		const socket = new (secure ? server.secure!.Socket : ClientSocket)({
 			from: handle,
 			identity: server.secure?.identity,
+			// A TLS session reads whole records: they count in the budget too.
+			budget: secure ? server.budget : undefined,
 			format: "buffer",
 			// Messages are small and answered at once: Nagle's algorithm would hold each reply
 			// back until the peer's delayed ACK (40 ms and more).

@@ -39,6 +39,7 @@ import SSLStream from "ssl/stream";
 import { RSA } from "ssl/constants";
 import PKCS8 from "pkcs8";
 import type { ServerCredentials } from "tlsserver/identity";
+import type { MemoryBudget } from "ws/budget";
 import { offersSecureRenegotiation, withRenegotiationInfo } from "tlsserver/hello";
 import { ClientFlight, certificateRequest, certificateVerifyType, serverHelloDoneType, type Refusal } from "tlsserver/flight";
 import { chainProblem, signatureProblem, subjectsOf } from "tlsserver/tls/clientcert";
@@ -49,6 +50,8 @@ export const tlsServerAvailable = true;
 /** TLS overhead kept out of the budget the application is told (tlssocket.js uses the same:
  *  a CBC record adds at most 5 + 16 + 32 + 16 bytes). */
 const overhead = 96;
+/** The longest record a client may send, header included (RFC 5246 §6.2.3). */
+const maxRecord = 5 + 16384 + 2048;
 const clientHello = 1;
 const serverHello = 2;
 const finished = 20;
@@ -106,6 +109,14 @@ export interface TLSServerSocketOptions {
 	from: unknown;
 	/** prepareIdentity()'s result. */
 	identity: object;
+	/** Counts each record the client sends while the session reads it: the session reads a
+	 *  record whole (up to 18 KB) into a buffer of its own, so a record is begun only when the
+	 *  budget has room for it, as a connection reads only while it has (TCP holds the peer back).
+	 *  It is counted until it is whole and decrypted, not until the application has read it: the
+	 *  application reads only while the budget has room, and a record counted until then would
+	 *  keep that room from itself. So at most one record per connection, waiting for the
+	 *  application, is outside the budget. */
+	budget?: MemoryBudget;
 	nodelay?: boolean;
 	/** Inside these `this` is the TLSServerSocket. */
 	onReadable?: (count: number) => void;
@@ -113,32 +124,95 @@ export interface TLSServerSocketOptions {
 	onError?: () => void;
 }
 
+/** What only the handshake needs: dropped once it is done (an established session keeps none
+ *  of it). */
+class HandshakeState {
+	/** The ClientHello's records as read, until it is parsed. */
+	hello: Uint8Array[] | undefined = [];
+	/** The next record written (the ServerHello) gains renegotiation_info. */
+	patchHello = false;
+	/** What the client sends until its ChangeCipherSpec (tlsserver/flight). */
+	flight: ClientFlight | undefined;
+	/** The CertificateRequest to send before the ServerHelloDone, when clients must present a
+	 *  certificate. */
+	request: Uint8Array | undefined;
+	/** Why the client's bytes were refused, when a read threw. */
+	refusal: Refusal | undefined;
+	/** The handshake's hash, from the ClientHello on. */
+	transcript: Transcript | undefined;
+	constructor(request: Uint8Array | undefined) {
+		this.flight = new ClientFlight(request !== undefined);
+		this.request = request;
+	}
+}
+
 /** The TCP connection under the session, which reads and writes it directly. */
 class Carrier extends TCP {
 	owner: TLSServerSocket | undefined;
-	/** session_419.js keeps these on the socket it is given: bytes the socket holds, and its
-	 *  write budget as the session counts it (the budget used here is #budget). */
-	readable = 0;
+	/** session_419.js keeps this on the socket it is given: its write budget as the session
+	 *  counts it (the budget used here is #budget). */
 	writable = 0;
-	/** Why the client's bytes were refused, when a read threw. */
-	refusal: Refusal | undefined;
+	/** Until the handshake is done. */
+	handshake: HandshakeState | undefined;
 	#budget = 0;
 	#failed = false;
+	// What can be read: bytes in the TCP socket, and a record header read ahead of the session
+	// (peekRecord), served to it first. Once the handshake is done, the session may read only
+	// the record let in (#allowed; -1 until then: all there is).
+	#inSocket = 0;
+	#head: Uint8Array | undefined;
+	#headRead = 0;
+	#headServed = 0;
+	#allowed = -1;
 	// Handshake records that did not fit the budget, in order.
 	#pending: Array<ArrayBuffer | Uint8Array> | undefined;
-	// The ClientHello's records as read, until it is parsed; then whether the next record
-	// written (the ServerHello) gains renegotiation_info.
-	#hello: Uint8Array[] | undefined = [];
-	#patchHello = false;
-	// What the client sends until its ChangeCipherSpec; the CertificateRequest to send before
-	// the ServerHelloDone.
-	#flight: ClientFlight | undefined;
-	#request: Uint8Array | undefined;
 
-	/** Starts looking at the client's flight; `request`: clients must present a certificate. */
-	expect(request: Uint8Array | undefined) {
-		this.#flight = new ClientFlight(request !== undefined);
-		this.#request = request;
+	/** Bytes the client sent that nobody has read. */
+	get pending(): number {
+		return this.#inSocket + this.#headRead - this.#headServed;
+	}
+
+	/** What the session may read now (session_419.js reads and counts down `readable`; its own
+	 *  count is not kept: the setter ignores it). */
+	get readable(): number {
+		const pending = this.pending;
+		return this.#allowed >= 0 && this.#allowed < pending ? this.#allowed : pending;
+	}
+	set readable(_count: number) {}
+
+	/** TCP's count of the bytes it holds. */
+	arrived(count: number) {
+		this.#inSocket = count;
+	}
+
+	/** The handshake is done: from now on the session reads one record at a time, each once let
+	 *  in (allow). */
+	established() {
+		this.handshake = undefined;
+		this.#allowed = 0;
+	}
+
+	/** The size of the next record (header included), its header read ahead of the session;
+	 *  undefined until the header is all there. */
+	peekRecord(): number | undefined {
+		const head = (this.#head ??= new Uint8Array(5));
+		if (this.#headRead < 5 && this.#inSocket) {
+			const count = Math.min(5 - this.#headRead, this.#inSocket);
+			super.read(head.subarray(this.#headRead, this.#headRead + count));
+			this.#inSocket -= count;
+			this.#headRead += count;
+		}
+		return this.#headRead === 5 ? 5 + ((head[3] << 8) | head[4]) : undefined;
+	}
+
+	/** Lets the session read the next `count` bytes (one record). */
+	allow(count: number) {
+		this.#allowed = count;
+	}
+
+	/** Bytes of the record let in that the session has not read yet. */
+	get recordUnread(): number {
+		return this.#allowed > 0 ? this.#allowed : 0;
 	}
 
 	get budget(): number {
@@ -147,7 +221,7 @@ class Carrier extends TCP {
 
 	/** No ClientHello has been parsed yet. */
 	get helloPending(): boolean {
-		return this.#hello !== undefined;
+		return this.handshake?.hello !== undefined;
 	}
 
 	/** A write found the peer gone. */
@@ -155,29 +229,48 @@ class Carrier extends TCP {
 		return this.#failed;
 	}
 
-	// The session reads into views only (session_419.js readPacket).
+	// The session reads into views only (session_419.js readPacket), the header read ahead first.
 	read(view: any): any {
-		const result = super.read(view);
-		this.#hello?.push((view as Uint8Array).slice());
-		const flight = this.#flight;
-		if (flight) {
-			const refusal = flight.inspect(view as Uint8Array);
-			if (flight.done) this.#flight = undefined;
-			// Thrown out of the session's read, before it acts on the bytes.
-			if (refusal) {
-				this.refusal = refusal;
-				throw new Error(refusal.reason);
-			}
+		const target = view as Uint8Array;
+		let fromHead = 0;
+		if (this.#headServed < this.#headRead) {
+			fromHead = Math.min(target.length, this.#headRead - this.#headServed);
+			target.set(this.#head!.subarray(this.#headServed, this.#headServed + fromHead));
+			this.#headServed += fromHead;
+			if (this.#headServed === this.#headRead) this.#headServed = this.#headRead = 0;
 		}
-		return result;
+		if (fromHead < target.length) {
+			super.read(fromHead ? target.subarray(fromHead) : target);
+			this.#inSocket -= target.length - fromHead;
+		}
+		if (this.#allowed > 0) this.#allowed -= target.length;
+		const handshake = this.handshake;
+		if (handshake) this.inspect(handshake, target);
+		return target.length;
+	}
+
+	// The handshake's bytes, as the session reads them: kept until the ClientHello is parsed,
+	// and looked at until the client's ChangeCipherSpec; a refusal is thrown out of the
+	// session's read, before it acts on them.
+	private inspect(handshake: HandshakeState, bytes: Uint8Array) {
+		handshake.hello?.push(bytes.slice());
+		const flight = handshake.flight;
+		if (!flight) return;
+		const refusal = flight.inspect(bytes);
+		if (flight.done) handshake.flight = undefined;
+		if (refusal) {
+			handshake.refusal = refusal;
+			throw new Error(refusal.reason);
+		}
 	}
 
 	/** The ClientHello is parsed: whether it asked for renegotiation_info, which the ServerHello
 	 *  about to be written then gets. */
 	helloParsed(): boolean {
-		const hello = this.#hello;
-		this.#hello = undefined;
-		if (!hello) return false;
+		const handshake = this.handshake;
+		const hello = handshake?.hello;
+		if (!handshake || !hello) return false;
+		handshake.hello = undefined;
 		let size = 0;
 		for (const part of hello) size += part.length;
 		const records = new Uint8Array(size);
@@ -186,24 +279,33 @@ class Carrier extends TCP {
 			records.set(part, size);
 			size += part.length;
 		}
-		return (this.#patchHello = offersSecureRenegotiation(records));
+		return (handshake.patchHello = offersSecureRenegotiation(records));
 	}
 
 	/** The session's records: written when they fit, else kept for the next grant. */
 	write(packet: ArrayBuffer | Uint8Array): number {
-		if (this.#patchHello) {
-			this.#patchHello = false;
-			packet = withRenegotiationInfo(packet, 5);
-		}
-		if (this.#request && isServerHelloDone(packet)) {
-			packet = withRecordBefore(this.#request, packet);
-			this.#request = undefined;
-		}
+		const handshake = this.handshake;
+		if (handshake) packet = this.onTheWire(handshake, packet);
 		if (this.#pending || packet.byteLength > this.#budget) {
 			(this.#pending ??= []).push(packet);
 			return 0;
 		}
 		return this.put(packet);
+	}
+
+	// The server's handshake records as the client must see them: the ServerHello with
+	// renegotiation_info, our CertificateRequest before the ServerHelloDone.
+	private onTheWire(handshake: HandshakeState, packet: ArrayBuffer | Uint8Array): ArrayBuffer | Uint8Array {
+		if (handshake.patchHello) {
+			handshake.patchHello = false;
+			return withRenegotiationInfo(packet, 5);
+		}
+		const request = handshake.request;
+		if (request && isServerHelloDone(packet)) {
+			handshake.request = undefined;
+			return withRecordBefore(request, packet);
+		}
+		return packet;
 	}
 
 	grant(count: number) {
@@ -225,7 +327,7 @@ class Carrier extends TCP {
 }
 
 function carrierReadable(this: Carrier, count: number) {
-	this.readable = count;
+	this.arrived(count);
 	this.owner?.received();
 }
 function carrierWritable(this: Carrier, count: number) {
@@ -245,9 +347,10 @@ export default class TLSServerSocket {
 	#plain: Uint8Array | undefined;
 	#position = 0;
 	#delivering = false;
+	// The memory budget, and what this socket holds of it: the record being read (its size).
+	readonly #budget: MemoryBudget | undefined;
+	#reserved = 0;
 	#resume: Timer | undefined;
-	// The handshake's hash, from the ClientHello to the Finished.
-	#transcript: Transcript | undefined;
 	readonly #onReadable: TLSServerSocketOptions["onReadable"];
 	readonly #onWritable: TLSServerSocketOptions["onWritable"];
 	readonly #onError: TLSServerSocketOptions["onError"];
@@ -256,6 +359,7 @@ export default class TLSServerSocket {
 		this.#onReadable = options.onReadable;
 		this.#onWritable = options.onWritable;
 		this.#onError = options.onError;
+		this.#budget = options.budget;
 		const session = new SSLSession({ protocolVersion: 0x303, cache: false });
 		session.handshakeMessages = new SSLStream();
 		session.certificateManager = options.identity;
@@ -268,7 +372,7 @@ export default class TLSServerSocket {
 			onError: carrierError,
 		} as never);
 		carrier.owner = this;
-		carrier.expect((options.identity as ServerIdentity).certificateRequest);
+		carrier.handshake = new HandshakeState((options.identity as ServerIdentity).certificateRequest);
 		this.#carrier = carrier;
 		this.remoteAddress = (carrier as unknown as { remoteAddress?: string }).remoteAddress;
 	}
@@ -321,7 +425,6 @@ export default class TLSServerSocket {
 			}
 		}
 		this.release();
-		carrier.close();
 	}
 
 	/** The carrier's bytes: the handshake's, or records for the application. */
@@ -350,7 +453,7 @@ export default class TLSServerSocket {
 				if (session.handshakeProcess === clientHello) {
 					if (session.chosenCipher!.keyExchangeAlgorithm !== RSA)
 						return this.fail("the client offers no TLS_RSA_WITH_AES_* suite, the only kind this server has", handshakeFailure);
-					this.#transcript = new Transcript(session, carrier.helloParsed(), (session.certificateManager as ServerIdentity).certificateRequest);
+					carrier.handshake!.transcript = new Transcript(session, carrier.helloParsed(), (session.certificateManager as ServerIdentity).certificateRequest);
 				}
 				if (session.handshake(carrier)) break;
 				const next = session.handshakeProcess;
@@ -360,14 +463,14 @@ export default class TLSServerSocket {
 					if (refusal) return this.fail(refusal.reason, refusal.alert);
 					session.handshakeProcess = certificateVerifyType;
 				}
-				if (next === finished && this.#transcript?.clientUnproven)
+				if (next === finished && carrier.handshake?.transcript?.clientUnproven)
 					return this.fail("the client did not prove it holds a certificate's key", handshakeFailure);
 				if (next !== clientHello && next !== finished && !carrier.readable) return;
 			}
 		} catch (error) {
 			// Refused by the flight check or the certificate check; else, before a ClientHello was
 			// parsed, the bytes were not one.
-			const refusal = carrier.refusal ?? (session.options.refusal as Refusal | undefined);
+			const refusal = carrier.handshake?.refusal ?? (session.options.refusal as Refusal | undefined);
 			if (refusal) return this.fail(refusal.reason, refusal.alert);
 			return this.fail((error as Error).message, carrier.helloPending ? decodeError : handshakeFailure);
 		}
@@ -375,15 +478,15 @@ export default class TLSServerSocket {
 		if (session.alert) return this.fail(`alert ${session.alert.description}`, 0);
 		// The handshake's hash is of no more use: its state is not kept for the session's life.
 		session.handshakeDigests = undefined;
-		this.#transcript = undefined;
 		this.#open = true;
+		carrier.established();
 		this.writableAgain();
-		if (this.#carrier && carrier.readable && !this.#plain) this.deliver();
+		if (this.#carrier && carrier.pending && !this.#plain) this.deliver();
 	}
 
 	// Whether the CertificateVerify just read signs the handshake with the client's key.
 	private clientSignatureProblem(): Refusal | undefined {
-		const transcript = this.#transcript!;
+		const transcript = this.#carrier!.handshake!.transcript!;
 		const certificate = this.#session!.peerCert;
 		const { signedHash, signature } = transcript;
 		if (!certificate || !signedHash || !signature) return { reason: "a CertificateVerify without a client certificate", alert: 10 };
@@ -404,28 +507,70 @@ export default class TLSServerSocket {
 	}
 
 	private nextRecord(): boolean {
-		let data: Uint8Array | null | undefined;
-		try {
-			data = this.#session!.read(this.#carrier!);
-		} catch (error) {
-			this.fail((error as Error).message, 0);
+		const carrier = this.#carrier!;
+		for (;;) {
+			if (!this.#reserved && !this.letRecordIn(carrier)) return false;
+			let data: Uint8Array | null | undefined;
+			try {
+				data = this.#session!.read(carrier);
+			} catch (error) {
+				this.fail((error as Error).message, 0);
+				return false;
+			}
+			if (data === null) {
+				this.ended("the client closed");
+				return false;
+			}
+			// Not all of the record has come (the rest comes with onReadable).
+			if (!data?.length && carrier.recordUnread) return false;
+			this.giveBack();
+			if (data?.length) {
+				this.#plain = data;
+				this.#position = 0;
+				return true;
+			}
+			// A record with nothing for the application: on to the next.
+			if (!carrier.pending) return false;
+		}
+	}
+
+	// The next record is let in when the budget has room for it (its header says how big it is);
+	// else this socket waits for room (roomAgain), its bytes in TCP.
+	private letRecordIn(carrier: Carrier): boolean {
+		const size = carrier.peekRecord();
+		if (size === undefined) return false;
+		if (size > maxRecord) {
+			this.fail("a record longer than TLS allows", 0);
 			return false;
 		}
-		if (data === null) {
-			this.ended("the client closed");
-			return false;
+		const budget = this.#budget;
+		if (budget) {
+			if (!budget.admits(size)) {
+				budget.whenRoom(this);
+				return false;
+			}
+			budget.take(size);
 		}
-		if (!data?.length) return false;
-		this.#plain = data;
-		this.#position = 0;
+		this.#reserved = size;
+		carrier.allow(size);
 		return true;
+	}
+
+	/** MemoryWaiter: the budget has room again. */
+	roomAgain(): void {
+		if (this.#carrier && this.#open && !this.#plain && !this.#delivering) this.deliver();
+	}
+
+	private giveBack() {
+		if (this.#reserved) this.#budget?.give(this.#reserved);
+		this.#reserved = 0;
 	}
 
 	// The application read the whole record: the next comes from a timer, as tlssocket.js does,
 	// unless the read was made inside onReadable (deliver goes on by itself).
 	private recordRead() {
 		this.#plain = undefined;
-		if (this.#delivering || this.#resume || !this.#carrier?.readable) return;
+		if (this.#delivering || this.#resume || !this.#carrier?.pending) return;
 		this.#resume = Timer.set(() => {
 			this.#resume = undefined;
 			if (this.#carrier && !this.#plain) this.deliver();
@@ -439,17 +584,21 @@ export default class TLSServerSocket {
 		// A fatal alert in the clear (the server's side is not encrypted until its Finished).
 		if (alert && !this.#open && !carrier.failed) carrier.write(Uint8Array.of(0x15, 3, 3, 0, 2, 2, alert).buffer);
 		this.release();
-		carrier.close();
 		this.#onError?.call(this);
 	}
 
+	// Closes the connection and lets go of everything, whoever ended it: a TCP socket that is not
+	// closed keeps its JavaScript object, and all it holds, for ever (even after the peer left).
 	private release() {
 		const carrier = this.#carrier;
-		if (carrier) carrier.owner = undefined;
+		if (carrier) {
+			carrier.owner = undefined;
+			carrier.close();
+		}
 		this.#carrier = undefined;
 		this.#session = undefined;
 		this.#plain = undefined;
-		this.#transcript = undefined;
+		this.giveBack();
 		if (this.#resume) Timer.clear(this.#resume);
 		this.#resume = undefined;
 	}

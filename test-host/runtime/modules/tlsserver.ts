@@ -17,6 +17,10 @@
 //   that throws "would block";
 // - a record's plaintext at a time (onReadable(count)); no more ciphertext is read from the
 //   channel while the application has not read it, so the peer is held back as on lin;
+// - records count in the memory budget (options.budget) while they are read: the firmware begins
+//   a record only when the budget has room for it (its header says its size) and counts it until
+//   it is decrypted; node:tls decrypts what it is given, so here no ciphertext is read from the
+//   channel while the budget is over its limit;
 // - a failed handshake (garbage, plain HTTP, no common suite, an old version, a client that
 //   leaves) is traced ("TLS: ...") and reported as onError; the server goes on;
 // - `this` inside the callbacks is the socket.
@@ -102,6 +106,10 @@ function makeModule(realm: RealmServices) {
 		wrote: boolean;
 		/** Plaintext records not yet read by the application; the first one is being read. */
 		records: Buffer[];
+		/** The memory budget (a realm object). */
+		memory: { admits(count: number): boolean; whenRoom(waiter: object): void } | undefined;
+		/** What the budget calls back once it has room (made once: the budget keeps it). */
+		waiter?: object;
 		position: number;
 		delivering: boolean;
 	}
@@ -141,7 +149,7 @@ function makeModule(realm: RealmServices) {
 				requestCert: identity.authorities.length > 0,
 				rejectUnauthorized: identity.authorities.length > 0,
 			});
-			const state: State = { channel, tls: socket, wire, callbacks, open: false, ended: false, reported: false, budget: 0, macSize: 20, outgoing: [], clientCheck: identity.authorities.length ? new ClientCertificateCheck(identity.authorities) : undefined, wrote: false, records: [], position: 0, delivering: false };
+			const state: State = { channel, tls: socket, wire, callbacks, open: false, ended: false, reported: false, budget: 0, macSize: 20, outgoing: [], clientCheck: identity.authorities.length ? new ClientCertificateCheck(identity.authorities) : undefined, wrote: false, records: [], memory: (options.budget ?? undefined) as State["memory"], position: 0, delivering: false };
 			states.set(this, state);
 			const owner = this;
 
@@ -261,8 +269,9 @@ function makeModule(realm: RealmServices) {
 
 	// Ciphertext from the channel into TLS, only while the application has read every record.
 	function pull(owner: object, state: State) {
-		const { channel } = state;
+		const { channel, memory } = state;
 		if (state.records.length || channel.done || !channel.bytesReadable || state.ended) return;
+		if (state.open && memory && !memory.admits(0)) return void memory.whenRoom((state.waiter ??= realmWaiter(owner, state)));
 		const bytes = channel.read(channel.bytesReadable);
 		const refusal = state.clientCheck?.inspect(bytes);
 		if (state.clientCheck?.done) state.clientCheck = undefined;
@@ -270,6 +279,13 @@ function makeModule(realm: RealmServices) {
 		// A fatal alert in the clear, as the firmware's socket sends it, before TLS reads the bytes.
 		if (channel.bytesWritable >= 7) channel.write(Buffer.from([0x15, 3, 3, 0, 2, 2, refusal.alert]));
 		end(owner, state, `TLS: ${refusal.reason}`);
+	}
+
+	// What the budget calls back once it has room (it keeps realm objects).
+	function realmWaiter(owner: object, state: State): object {
+		const waiter = new realm.global.Object() as { roomAgain?: () => void };
+		waiter.roomAgain = () => pull(owner, state);
+		return waiter;
 	}
 
 	function granted(owner: object, state: State) {

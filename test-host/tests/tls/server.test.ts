@@ -78,6 +78,40 @@ describe("clients trusting the test CA", () => {
 		assert.match(tls?.cipher ?? "", /^TLS_RSA_WITH_AES_(128|256)_CBC_SHA(256)?$/);
 	});
 
+	test("two clients echoing 16 KB messages at once leave nothing counted in the memory budget", async () => {
+		const messages = Array.from({ length: 6 }, (_, i) => crypto.randomBytes(i % 2 ? maxMessage : 3000));
+		await Promise.all([0, 1].map(() => nodeExchange(url(), messages, { ...trustCA })));
+		const budget = async () => ((await (await fetch(`http://127.0.0.1:${target.port}/api/status`)).json()) as any).websocket.budget as { held: number; peak: number };
+		const deadline = Date.now() + 3000;
+		for (let now = await budget(); now.held !== 0; now = await budget()) {
+			if (Date.now() > deadline) assert.fail(`still held: ${JSON.stringify(now)}`);
+			await new Promise((resolve) => setTimeout(resolve, 100));
+		}
+	});
+
+	test("connections that end, during the handshake or after, leave nothing behind in the XS heap", async (t) => {
+		const memory = async () => ((await (await fetch(`http://127.0.0.1:${target.port}/api/status`)).json()) as any).memory;
+		if (!(await memory()).instrumented) return t.skip("no XS heap to measure on this target (the host runtime)");
+		const handshake = () =>
+			new Promise<void>((resolve, reject) => {
+				const socket = tls.connect({ host: "127.0.0.1", port, ca: read("ca.pem"), servername: "localhost", maxVersion: "TLSv1.2" }, () => socket.end());
+				socket.on("close", () => resolve()).on("error", reject);
+			});
+		const rounds = async () => {
+			for (let i = 0; i < 10; i++) await handshake();
+			await nodeExchange(url(), ["and a WebSocket session"], { ...trustCA });
+			await rawExchange(Buffer.from([0x16, 3, 1, 0, 0x50, 1, 0]), { closeAfterMs: 100 });
+			await new Promise((resolve) => setTimeout(resolve, 300));
+		};
+		await rounds(); // whatever is made once (first use) is made here
+		const before = (await memory()).slotHeap.live;
+		await rounds();
+		await rounds();
+		const grown = ((await memory()).slotHeap.live - before) / 32;
+		// A connection whose socket is never closed keeps its objects: about 10 slots each.
+		assert.ok(grown < 20, `the slot heap grew by ${grown} slots over 24 connections`);
+	});
+
 	test("curl --cacert fetches the console page and /api/status, which says the build carries the test PKI", () => {
 		const page = curl("/");
 		assert.equal(page.status, 200, page.stderr);
