@@ -114,6 +114,17 @@ function startAtConsole(budget: MemoryBudget | undefined) {
 }
 
 export default function main() {
+	try {
+		start();
+	} catch (error) {
+		// A configuration the app cannot run with stops it; XS names only where an uncaught
+		// exception was thrown, so its message (which says what to change) is traced first.
+		trace(`start-up failed: ${(error as Error).message}\n`);
+		throw error;
+	}
+}
+
+function start() {
 	// role "server": the echo server; "client": the echo client of wsclient/app (clientUrl...);
 	// "socketio": the Socket.IO client of socketio/app (clientUrl, socketio...).
 	let server: WebSocketServer | undefined;
