@@ -15,7 +15,6 @@
 // supported_signature_algorithms, which TLS 1.2 requires (§7.4.4).
 
 const changeCipherSpecRecord = 20;
-const alertRecord = 21;
 const handshakeRecord = 22;
 const applicationDataRecord = 23;
 /** RFC 5246 §6.2.3: the longest record a peer may send, 2^14 + 2048 bytes of ciphertext. */
@@ -31,7 +30,8 @@ export interface Refusal {
 	alert: number;
 }
 
-const refuse = (reason: string, alert = unexpectedMessage): Refusal => ({ reason, alert });
+/** A refusal: `unexpected_message` unless another alert says more. */
+export const refuse = (reason: string, alert = unexpectedMessage): Refusal => ({ reason, alert });
 export const clientHelloType = 1;
 export const certificateType = 11;
 export const certificateRequestType = 13;

@@ -8,7 +8,7 @@
 // key. Not checked: revocation, name constraints, policies.
 import X509 from "x509";
 import PKCS1_5 from "pkcs1_5";
-import type { Refusal } from "tlsserver/flight";
+import { refuse, type Refusal } from "tlsserver/flight";
 import { contains } from "tlsserver/identity";
 
 // RFC 5246 §7.2: the alerts for a refused client certificate.
@@ -34,8 +34,6 @@ type Certificate = ArrayBuffer | Uint8Array;
 export interface SignatureChecker {
 	_verify(issuerKey: object, certificate: object): boolean;
 }
-
-const refuse = (reason: string, alert: number): Refusal => ({ reason, alert });
 
 /** The subject Name (DER) of each CA, for the CertificateRequest. */
 export function subjectsOf(authorities: Certificate[]): Uint8Array[] {

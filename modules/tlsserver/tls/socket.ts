@@ -41,7 +41,7 @@ import PKCS8 from "pkcs8";
 import type { ServerCredentials } from "tlsserver/identity";
 import type { MemoryBudget } from "ws/budget";
 import { offersSecureRenegotiation, withRenegotiationInfo } from "tlsserver/hello";
-import { ClientFlight, certificateRequest, certificateVerifyType, serverHelloDoneType, type Refusal } from "tlsserver/flight";
+import { ClientFlight, certificateRequest, certificateVerifyType, refuse, serverHelloDoneType, type Refusal } from "tlsserver/flight";
 import { chainProblem, signatureProblem, subjectsOf } from "tlsserver/tls/clientcert";
 
 /** Whether this build can serve TLS. */
@@ -90,7 +90,7 @@ class ServerIdentity extends CertificateManager {
 	// session's options (the session then throws "auth err", which says nothing).
 	verify(chain: Array<ArrayBuffer | Uint8Array>, options: { refusal?: Refusal }): boolean {
 		const authorities = this.#authorities;
-		const refusal = authorities ? chainProblem(chain, authorities, this) : { reason: "a client certificate the server did not ask for", alert: 10 };
+		const refusal = authorities ? chainProblem(chain, authorities, this) : refuse("a client certificate the server did not ask for");
 		if (refusal) options.refusal = refusal;
 		return !refusal;
 	}
@@ -489,7 +489,7 @@ export default class TLSServerSocket {
 		const transcript = this.#carrier!.handshake!.transcript!;
 		const certificate = this.#session!.peerCert;
 		const { signedHash, signature } = transcript;
-		if (!certificate || !signedHash || !signature) return { reason: "a CertificateVerify without a client certificate", alert: 10 };
+		if (!certificate || !signedHash || !signature) return refuse("a CertificateVerify without a client certificate");
 		const refusal = signatureProblem(certificate, signedHash, signature);
 		if (!refusal) transcript.clientUnproven = false;
 		return refusal;
