@@ -2,6 +2,7 @@
 // control, bytes in and out. Through the npm `serialport` package, which sets the line natively
 // on Linux, macOS and Windows (a pty takes any rate and ignores it).
 import { SerialPort } from "serialport";
+import { serialPort } from "../serial-port.ts";
 
 export interface AtPort {
 	write(bytes: Uint8Array): Promise<void>;
@@ -19,7 +20,7 @@ export class PortError extends Error {
 
 /** Opens the port; rejects with the system's reason when it cannot (no such port, in use...). */
 export async function openPort(path: string, baud = 115200): Promise<AtPort> {
-	const port = new SerialPort({ path, baudRate: baud, dataBits: 8, parity: "none", stopBits: 1, rtscts: false, autoOpen: false });
+	const port = serialPort({ path, baudRate: baud, dataBits: 8, parity: "none", stopBits: 1, rtscts: false, autoOpen: false });
 	// serialport's reasons read "Error: No such file or directory, cannot open PATH".
 	await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(new PortError(error.message.replace(/^Error: /, ""))) : resolve())));
 	const listeners: Array<(bytes: Buffer) => void> = [];

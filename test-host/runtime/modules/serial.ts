@@ -10,7 +10,7 @@
 //   over 1024 bytes, or a write while the previous one is still going out, throws "would overflow".
 import fs from "node:fs";
 import type { Writable } from "node:stream";
-import { SerialPort } from "serialport";
+import { serialPort } from "../../serial-port.ts";
 import type { HostModuleFactory, RealmServices } from "../host-module.ts";
 import { bytesOf, closedError, nextTurn, realmArrayBuffer, realmError, toInteger } from "./realm-values.ts";
 
@@ -89,7 +89,7 @@ function devicePort(realm: RealmServices, device: string, baud: number): Port {
 			throw realmError(realm, "Error", reasons[code] ?? (error as Error).message);
 		}
 	}
-	const port = new SerialPort({ path: device, baudRate: baud > 0 ? baud : 115200, dataBits: 8, parity: "none", stopBits: 1, rtscts: false, autoOpen: false });
+	const port = serialPort({ path: device, baudRate: baud > 0 ? baud : 115200, dataBits: 8, parity: "none", stopBits: 1, rtscts: false, autoOpen: false });
 	let closed = false;
 	return {
 		start(events) {

@@ -6,12 +6,13 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { SerialPort } from "serialport";
+import type { SerialPort } from "serialport";
+import { serialPort } from "../../serial-port.ts";
 import { openPtyPair } from "../../harness/pty.ts";
 import { bytes, openRealm, realmBuffer, thrown, until } from "./helpers.ts";
 
 function openOtherEnd(path: string): SerialPort {
-	return new SerialPort({ path, baudRate: 115200 });
+	return serialPort({ path, baudRate: 115200 });
 }
 
 test("bytes round-trip over a pty pair, every byte value intact", async () => {
