@@ -146,6 +146,11 @@ class HandshakeState {
 	}
 }
 
+// Where a record header read ahead lands, for the moment it takes to add it to a carrier's
+// number: one buffer shared by every connection. Made at run time: what a preloaded module
+// makes at build time is read-only in flash.
+let headerBytes: Uint8Array | undefined;
+
 /** The TCP connection under the session, which reads and writes it directly. */
 class Carrier extends TCP {
 	owner: TLSServerSocket | undefined;
@@ -160,7 +165,9 @@ class Carrier extends TCP {
 	// (peekRecord), served to it first. Once the handshake is done, the session may read only
 	// the record let in (#allowed; -1 until then: all there is).
 	#inSocket = 0;
-	#head: Uint8Array | undefined;
+	// The header's bytes so far as one number (5 bytes stay exact in a double): no buffer kept
+	// per connection.
+	#head = 0;
 	#headRead = 0;
 	#headServed = 0;
 	#allowed = -1;
@@ -195,14 +202,20 @@ class Carrier extends TCP {
 	/** The size of the next record (header included), its header read ahead of the session;
 	 *  undefined until the header is all there. */
 	peekRecord(): number | undefined {
-		const head = (this.#head ??= new Uint8Array(5));
 		if (this.#headRead < 5 && this.#inSocket) {
 			const count = Math.min(5 - this.#headRead, this.#inSocket);
-			super.read(head.subarray(this.#headRead, this.#headRead + count));
+			const whole = (headerBytes ??= new Uint8Array(5));
+			// A header split between TCP segments is rare: only then a view is made.
+			const bytes = count === 5 ? whole : whole.subarray(0, count);
+			super.read(bytes);
+			let head = this.#head;
+			for (let at = 0; at < count; at++) head = head * 256 + bytes[at];
+			this.#head = head;
 			this.#inSocket -= count;
 			this.#headRead += count;
 		}
-		return this.#headRead === 5 ? 5 + ((head[3] << 8) | head[4]) : undefined;
+		// The length is the header's last two bytes.
+		return this.#headRead === 5 ? 5 + (this.#head % 65536) : undefined;
 	}
 
 	/** Lets the session read the next `count` bytes (one record). */
@@ -234,10 +247,12 @@ class Carrier extends TCP {
 		const target = view as Uint8Array;
 		let fromHead = 0;
 		if (this.#headServed < this.#headRead) {
+			const head = this.#head;
+			const last = this.#headRead - 1;
 			fromHead = Math.min(target.length, this.#headRead - this.#headServed);
-			target.set(this.#head!.subarray(this.#headServed, this.#headServed + fromHead));
+			for (let at = 0; at < fromHead; at++) target[at] = Math.floor(head / 256 ** (last - this.#headServed - at)) % 256;
 			this.#headServed += fromHead;
-			if (this.#headServed === this.#headRead) this.#headServed = this.#headRead = 0;
+			if (this.#headServed === this.#headRead) this.#head = this.#headServed = this.#headRead = 0;
 		}
 		if (fromHead < target.length) {
 			super.read(fromHead ? target.subarray(fromHead) : target);

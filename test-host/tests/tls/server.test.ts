@@ -78,6 +78,22 @@ describe("clients trusting the test CA", () => {
 		assert.match(tls?.cipher ?? "", /^TLS_RSA_WITH_AES_(128|256)_CBC_SHA(256)?$/);
 	});
 
+	test("a client whose record headers arrive in pieces, during the handshake and after, is echoed", async () => {
+		const proxy = await headerSplittingProxy(port);
+		try {
+			const messages = ["split", crypto.randomBytes(2000), "x".repeat(maxMessage)];
+			const { echoes } = await nodeExchange(`wss://localhost:${proxy.port}/ws`, messages, { ...trustCA });
+			assert.deepEqual(
+				echoes.map((echo) => echo.data),
+				messages.map((message) => Buffer.from(message)),
+			);
+			// The ClientHello, the key exchange, ChangeCipherSpec, Finished, the upgrade and three messages.
+			assert.ok(proxy.split() >= 8, `records split: ${proxy.split()}`);
+		} finally {
+			proxy.close();
+		}
+	});
+
 	test("two clients echoing 16 KB messages at once leave nothing counted in the memory budget", async () => {
 		const messages = Array.from({ length: 6 }, (_, i) => crypto.randomBytes(i % 2 ? maxMessage : 3000));
 		await Promise.all([0, 1].map(() => nodeExchange(url(), messages, { ...trustCA })));
@@ -236,3 +252,43 @@ describe("what must not take the server down", () => {
 		}
 	});
 });
+
+/**
+ * A TCP proxy to the server that cuts every record the client sends inside its 5-byte header
+ * (after 1, 2, 3 or 4 bytes in turn) and holds the rest back for longer than lin's 20 ms poll,
+ * so the server finds part of a header and must wait for the rest.
+ */
+function headerSplittingProxy(serverPort: number): Promise<{ port: number; split(): number; close(): void }> {
+	let split = 0;
+	const server = net.createServer((client) => {
+		const upstream = net.connect(serverPort, "127.0.0.1");
+		upstream.setNoDelay(true);
+		let pending = Buffer.alloc(0);
+		let sending = Promise.resolve();
+		client.on("data", (chunk: Buffer) => {
+			pending = Buffer.concat([pending, chunk]);
+			while (pending.length >= 5) {
+				const size = 5 + pending.readUInt16BE(3);
+				if (pending.length < size) break;
+				const record = Buffer.from(pending.subarray(0, size));
+				pending = pending.subarray(size);
+				const cut = 1 + (split++ % 4);
+				sending = sending.then(async () => {
+					upstream.write(record.subarray(0, cut));
+					await new Promise((resolve) => setTimeout(resolve, 40));
+					upstream.write(record.subarray(cut));
+				});
+			}
+		});
+		upstream.on("data", (chunk) => client.write(chunk));
+		const end = () => {
+			client.destroy();
+			upstream.destroy();
+		};
+		client.on("close", end).on("error", end);
+		upstream.on("close", end).on("error", end);
+	});
+	return new Promise((resolve) =>
+		server.listen(0, "127.0.0.1", () => resolve({ port: (server.address() as net.AddressInfo).port, split: () => split, close: () => server.close() })),
+	);
+}
