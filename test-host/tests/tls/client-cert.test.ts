@@ -15,6 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { startTarget, type Target } from "../../harness/target.ts";
 import { cert, clientIdentity, nodeExchange, opensslClient, pythonExchange, trustCA } from "../../clients/peers.ts";
+import { recordProxy, type RecordProxy } from "./record-proxy.ts";
 
 const rsaSuite = "AES128-SHA256";
 let target: Target;
@@ -122,50 +123,23 @@ describe("what must fail, one connection at a time", () => {
 });
 
 /**
- * A TCP proxy to the server that flips the last byte of the client's CertificateVerify (the end
- * of its signature). The handshake records before the client's ChangeCipherSpec are in the clear.
+ * A proxy that flips the last byte of the client's CertificateVerify (the end of its signature).
+ * Handshake records are read only until the client's ChangeCipherSpec: after it they are
+ * encrypted.
  */
-function tamperingProxy(serverPort: number): Promise<{ port: number; altered(): boolean; close(): void }> {
+async function tamperingProxy(serverPort: number): Promise<RecordProxy & { altered(): boolean }> {
 	let altered = false;
-	const server = net.createServer((client) => {
-		const upstream = net.connect(serverPort, "127.0.0.1");
-		let pending = Buffer.alloc(0);
-		let inspecting = true;
-		client.on("data", (chunk: Buffer) => {
-			if (!inspecting) return void upstream.write(chunk);
-			pending = Buffer.concat([pending, chunk]);
-			// Whole records only, until the ChangeCipherSpec.
-			while (inspecting && pending.length >= 5) {
-				const size = 5 + pending.readUInt16BE(3);
-				if (pending.length < size) break;
-				const record = Buffer.from(pending.subarray(0, size));
-				pending = pending.subarray(size);
-				if (record[0] === 20) inspecting = false;
-				if (record[0] === 22) {
-					for (let at = 5; at + 4 <= record.length; at += 4 + record.readUIntBE(at + 1, 3)) {
-						if (record[at] !== 15) continue;
-						record[at + 4 + record.readUIntBE(at + 1, 3) - 1] ^= 0x01;
-						altered = true;
-					}
-				}
-				upstream.write(record);
+	const encrypting = new WeakSet<net.Socket>();
+	const proxy = await recordProxy(serverPort, (record, upstream) => {
+		if (record[0] === 20) encrypting.add(upstream);
+		if (record[0] === 22 && !encrypting.has(upstream)) {
+			for (let at = 5; at + 4 <= record.length; at += 4 + record.readUIntBE(at + 1, 3)) {
+				if (record[at] !== 15) continue;
+				record[at + 4 + record.readUIntBE(at + 1, 3) - 1] ^= 0x01;
+				altered = true;
 			}
-			if (!inspecting && pending.length) {
-				upstream.write(pending);
-				pending = Buffer.alloc(0);
-			}
-		});
-		upstream.on("data", (chunk) => client.write(chunk));
-		const end = () => {
-			client.destroy();
-			upstream.destroy();
-		};
-		client.on("close", end).on("error", end);
-		upstream.on("close", end).on("error", end);
+		}
+		upstream.write(record);
 	});
-	return new Promise((resolve) =>
-		server.listen(0, "127.0.0.1", () =>
-			resolve({ port: (server.address() as net.AddressInfo).port, altered: () => altered, close: () => server.close() }),
-		),
-	);
+	return { ...proxy, altered: () => altered };
 }

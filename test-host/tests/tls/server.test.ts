@@ -11,6 +11,7 @@ import net from "node:net";
 import tls from "node:tls";
 import { startTarget, type Target } from "../../harness/target.ts";
 import { cert, nodeConnectError, nodeExchange, opensslClient, pythonExchange, read, trustCA } from "../../clients/peers.ts";
+import { recordProxy, type RecordProxy } from "./record-proxy.ts";
 
 // Python's default context offers no RSA key exchange, the only kind the SDK's server has.
 const rsaSuite = "AES128-SHA256";
@@ -254,41 +255,24 @@ describe("what must not take the server down", () => {
 });
 
 /**
- * A TCP proxy to the server that cuts every record the client sends inside its 5-byte header
- * (after 1, 2, 3 or 4 bytes in turn) and holds the rest back for longer than lin's 20 ms poll,
- * so the server finds part of a header and must wait for the rest.
+ * A proxy that cuts every record the client sends inside its 5-byte header (after 1, 2, 3 or 4
+ * bytes in turn) and holds the rest back for longer than lin's 20 ms poll, so the server finds
+ * part of a header and must wait for the rest.
  */
-function headerSplittingProxy(serverPort: number): Promise<{ port: number; split(): number; close(): void }> {
+async function headerSplittingProxy(serverPort: number): Promise<RecordProxy & { split(): number }> {
 	let split = 0;
-	const server = net.createServer((client) => {
-		const upstream = net.connect(serverPort, "127.0.0.1");
-		upstream.setNoDelay(true);
-		let pending = Buffer.alloc(0);
-		let sending = Promise.resolve();
-		client.on("data", (chunk: Buffer) => {
-			pending = Buffer.concat([pending, chunk]);
-			while (pending.length >= 5) {
-				const size = 5 + pending.readUInt16BE(3);
-				if (pending.length < size) break;
-				const record = Buffer.from(pending.subarray(0, size));
-				pending = pending.subarray(size);
-				const cut = 1 + (split++ % 4);
-				sending = sending.then(async () => {
-					upstream.write(record.subarray(0, cut));
-					await new Promise((resolve) => setTimeout(resolve, 40));
-					upstream.write(record.subarray(cut));
-				});
-			}
-		});
-		upstream.on("data", (chunk) => client.write(chunk));
-		const end = () => {
-			client.destroy();
-			upstream.destroy();
-		};
-		client.on("close", end).on("error", end);
-		upstream.on("close", end).on("error", end);
+	const sending = new WeakMap<net.Socket, Promise<void>>();
+	const proxy = await recordProxy(serverPort, (record, upstream) => {
+		const cut = 1 + (split++ % 4);
+		const previous = sending.get(upstream) ?? Promise.resolve();
+		sending.set(
+			upstream,
+			previous.then(async () => {
+				upstream.write(record.subarray(0, cut));
+				await new Promise((resolve) => setTimeout(resolve, 40));
+				upstream.write(record.subarray(cut));
+			}),
+		);
 	});
-	return new Promise((resolve) =>
-		server.listen(0, "127.0.0.1", () => resolve({ port: (server.address() as net.AddressInfo).port, split: () => split, close: () => server.close() })),
-	);
+	return { ...proxy, split: () => split };
 }
